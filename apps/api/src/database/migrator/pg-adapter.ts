@@ -1,0 +1,74 @@
+import pg from 'pg'
+import { PrismaPg } from '@prisma/adapter-pg'
+import type { SqlMigrationAwareDriverAdapterFactory } from '@prisma/driver-adapter-utils'
+
+/*
+ * Driver-adapter factory for Prisma's wasm schema engine against a real PostgreSQL server.
+ * Works around two gaps of @prisma/adapter-pg 7.10 that the schema engine hits (see
+ * shared/recipes/prisma-offline): result columns of type "char" (OID 18) are unsupported, so they
+ * are reported as text (25); and its own shadow-database handling drops the database while its pool
+ * still uses it, so this wrapper creates and drops its own shadow database.
+ */
+
+const CHAR_OID = 18
+const TEXT_OID = 25
+
+type QueryResultLike = { fields?: { dataTypeID: number }[] }
+
+function rewriteCharColumns<T>(result: T): T {
+  for (const r of (Array.isArray(result) ? result : [result]) as QueryResultLike[]) {
+    r?.fields?.forEach((f) => {
+      if (f.dataTypeID === CHAR_OID) f.dataTypeID = TEXT_OID
+    })
+  }
+  return result
+}
+
+function patchedPool(config: pg.PoolConfig): pg.Pool {
+  const pool = new pg.Pool({ ...config, max: 2 })
+  pool.on('connect', (client) => {
+    const query = client.query.bind(client) as (...args: unknown[]) => unknown
+    ;(client as { query: unknown }).query = (...args: unknown[]) => {
+      const last = args[args.length - 1]
+      if (typeof last === 'function') {
+        args[args.length - 1] = (err: unknown, res: unknown) => last(err, err ? res : rewriteCharColumns(res))
+        return query(...args)
+      }
+      const p = query(...args) as Promise<unknown> | undefined
+      return p && typeof p.then === 'function' ? p.then(rewriteCharColumns) : p
+    }
+  })
+  return pool
+}
+
+export function pgConnectionConfig(databaseUrl: string): pg.PoolConfig {
+  return { connectionString: databaseUrl }
+}
+
+export function pgMigrationAdapter(databaseUrl: string): SqlMigrationAwareDriverAdapterFactory {
+  const config = pgConnectionConfig(databaseUrl)
+  const main = new PrismaPg(patchedPool(config))
+  return {
+    provider: main.provider,
+    adapterName: main.adapterName,
+    connect: () => main.connect(),
+    async connectToShadowDb() {
+      const admin = new pg.Client(config)
+      await admin.connect()
+      const name = `prisma_shadow_${process.pid}_${Date.now()}`
+      await admin.query(`CREATE DATABASE "${name}"`)
+      const url = new URL(databaseUrl)
+      url.pathname = `/${name}`
+      const pool = patchedPool({ connectionString: url.toString() })
+      const adapter = await new PrismaPg(pool).connect()
+      const dispose = adapter.dispose.bind(adapter)
+      adapter.dispose = async () => {
+        await dispose().catch(() => undefined)
+        await pool.end().catch(() => undefined)
+        await admin.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`)
+        await admin.end()
+      }
+      return adapter
+    },
+  }
+}
