@@ -1,1 +1,44 @@
-export {}
+export { type DomainErrorCode, DomainError } from './errors.js'
+export {
+  type KycStatus,
+  type KycSubStatus,
+  type UnknownKycValue,
+  type KycValueReading,
+  KYC_STATUSES,
+  KYC_SUB_STATUSES,
+  isKycStatus,
+  isKycSubStatus,
+  readKycValues,
+} from './kyc-status.js'
+export {
+  type ObservationSource,
+  type KycState,
+  type KycObservation,
+  type KycHistoryEntry,
+  type IgnoreReason,
+  type ApplyDecision,
+  type KycReplay,
+  initialKycState,
+  KYC_TRANSITIONS,
+  canTransition,
+  applyObservation,
+  replayObservations,
+} from './kyc-flow.js'
+export { DURATION_FORMS, parseDuration } from './duration.js'
+export {
+  type LinkPolicy,
+  type LinkSession,
+  type RenewReason,
+  type LinkDecision,
+  DEFAULT_LINK_POLICY,
+  createLinkPolicy,
+  decideLinkRenewal,
+} from './link-policy.js'
+export {
+  type RailStatus,
+  type Capabilities,
+  RAIL_APPROVED_STATUS,
+  evaluateCapabilities,
+  canUseRail,
+  kycBlockReason,
+} from './capabilities.js'
