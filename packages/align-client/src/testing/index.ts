@@ -1,0 +1,10 @@
+export {
+  AlignEmulator,
+  type AlignEmulatorFault,
+  type AlignEmulatorFaultKind,
+  type AlignEmulatorKycState,
+  type AlignEmulatorLogger,
+  type AlignEmulatorOptions,
+  type AlignEmulatorSendWebhookInput,
+  type AlignEmulatorWebhookDelivery,
+} from './emulator.js'
