@@ -57,7 +57,7 @@ export type ApiRequest = {
   body?: unknown
 }
 
-/** A 2xx response: the parsed JSON (`undefined` for an empty body) and the raw text. */
+/** A 2xx response: the parsed JSON (`undefined` for an empty body) and the raw text (API key redacted, for errors). */
 export type ApiResponse = {
   status: number
   requestId: string | undefined
@@ -240,14 +240,16 @@ export class Transport {
 
   #handle(response: AxiosResponse<string>, context: string, idempotent: boolean): AttemptOutcome {
     const headers = lowerCaseHeaders(response.headers)
-    const rawBody = this.#redact(toText(response.data))
+    const text = toText(response.data)
+    // The redacted copy is what errors keep; a successful body is parsed from the original text.
+    const rawBody = this.#redact(text)
     const { status } = response
     const requestId = readRequestId(headers)
 
     if (status >= 200 && status < 300) {
       if (rawBody.trim() === '') return { ok: true, response: { status, requestId, rawBody, data: undefined } }
       try {
-        return { ok: true, response: { status, requestId, rawBody, data: JSON.parse(rawBody) } }
+        return { ok: true, response: { status, requestId, rawBody, data: JSON.parse(text) } }
       } catch {
         return {
           ok: false,
@@ -269,7 +271,7 @@ export class Transport {
     return { ok: false, error, retryable, ...(retryAfterMs === undefined ? {} : { retryAfterMs }) }
   }
 
-  /** Removes the API key from any text we keep (an error body could echo it). */
+  /** Removes the API key from any text an error keeps (an error body could echo it). */
   #redact(text: string): string {
     return this.#apiKey && text.includes(this.#apiKey) ? text.split(this.#apiKey).join('[redacted]') : text
   }
