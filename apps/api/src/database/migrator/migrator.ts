@@ -61,6 +61,7 @@ export class Migrator {
   /** Applies pending migrations; on PostgreSQL under an advisory lock so concurrent start-ups are safe. */
   async deploy(target: MigrationTarget): Promise<string[]> {
     if (target.kind === 'pglite') {
+      if (await this.upToDate((sql) => target.db.query<{ migration_name: string }>(sql).then((r) => r.rows))) return []
       return this.withEngine(pgliteMigrationAdapter(target.db), async (engine) => {
         const r = await engine.applyMigrations({ migrationsList: await this.migrationsList(), filters: FILTERS })
         return r.appliedMigrationNames
@@ -70,6 +71,7 @@ export class Migrator {
     await lock.connect()
     try {
       await lock.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK_KEY.toString()])
+      if (await this.upToDate((sql) => lock.query<{ migration_name: string }>(sql).then((r) => r.rows))) return []
       return await this.withEngine(pgMigrationAdapter(target.url), async (engine) => {
         const r = await engine.applyMigrations({ migrationsList: await this.migrationsList(), filters: FILTERS })
         return r.appliedMigrationNames
@@ -145,6 +147,20 @@ export class Migrator {
     )
   }
 
+  /**
+   * True when every migration folder is recorded as applied: start-up then skips loading the wasm
+   * engine (about a second). Any doubt (no table yet, a failed row) lets the engine decide.
+   */
+  private async upToDate(query: (sql: string) => Promise<{ migration_name: string }[]>): Promise<boolean> {
+    const rows = await query(
+      'SELECT migration_name FROM _prisma_migrations WHERE finished_at IS NOT NULL AND rolled_back_at IS NULL',
+    ).catch(() => null)
+    if (!rows) return false
+    const applied = new Set(rows.map((r) => r.migration_name))
+    const { migrationDirectories } = await this.migrationsList()
+    return migrationDirectories.every((d) => applied.has(d.path))
+  }
+
   private async schemaContainer() {
     return { files: [{ path: this.schemaPath, content: await readFile(this.schemaPath, 'utf8') }] }
   }
@@ -190,9 +206,16 @@ export class Migrator {
 }
 
 type WasmBindings = {
-  __wbg_set_wasm(exports: WebAssembly.Exports): void
+  __wbg_set_wasm(exports: Record<string, unknown>): void
   SchemaEngine: { new: (options: unknown, log: (line: string) => void, adapter: unknown) => Promise<SchemaEngine> }
 }
+
+/** The little of the WebAssembly global used here (lib "dom" is not in this Node project's types). */
+type WasmApi = {
+  compile(bytes: Uint8Array): Promise<object>
+  Instance: new (module: object, imports: Record<string, unknown>) => { exports: Record<string, unknown> }
+}
+const WebAssemblyApi = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly
 
 let loaded: Promise<WasmBindings> | undefined
 
@@ -205,8 +228,8 @@ async function loadEngine(schemaPath: string, factory: SqlMigrationAwareDriverAd
     const require = createRequire(import.meta.url)
     const bgPath = require.resolve('@prisma/schema-engine-wasm/schema_engine_bg')
     const bg = (await import('@prisma/schema-engine-wasm/schema_engine_bg')) as unknown as WasmBindings
-    const module = await WebAssembly.compile(await readFile(path.join(path.dirname(bgPath), 'schema_engine_bg.wasm')))
-    const instance = new WebAssembly.Instance(module, { './schema_engine_bg.js': bg as unknown as WebAssembly.ModuleImports })
+    const module = await WebAssemblyApi.compile(await readFile(path.join(path.dirname(bgPath), 'schema_engine_bg.wasm')))
+    const instance = new WebAssemblyApi.Instance(module, { './schema_engine_bg.js': bg })
     bg.__wbg_set_wasm(instance.exports)
     ;(instance.exports as { __wbindgen_start: () => void }).__wbindgen_start()
     return bg

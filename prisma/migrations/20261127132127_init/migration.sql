@@ -45,6 +45,8 @@ CREATE TABLE "kyc_sessions" (
     "live_customer_id" UUID,
     "url" TEXT NOT NULL,
     "reason" "KycSessionReason" NOT NULL,
+    "issued_status" "KycStatus" NOT NULL,
+    "issued_sub_status" "KycSubStatus",
     "created_at" TIMESTAMPTZ(3) NOT NULL DEFAULT CURRENT_TIMESTAMP,
     "expires_at" TIMESTAMPTZ(3) NOT NULL,
     "superseded_at" TIMESTAMPTZ(3),

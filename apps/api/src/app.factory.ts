@@ -1,0 +1,55 @@
+import helmet from '@fastify/helmet'
+import { Logger as NestLogger, ValidationPipe, type ValidationError } from '@nestjs/common'
+import { NestFactory } from '@nestjs/core'
+import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify'
+import { Logger } from 'nestjs-pino'
+import { AppModule } from './app.module.js'
+import { AppError, type FieldError } from './common/app-error.js'
+import type { AppConfig } from './config/app-config.js'
+import { setupOpenApi } from './openapi.js'
+
+function flatten(errors: ValidationError[], parent = ''): FieldError[] {
+  return errors.flatMap((e) => {
+    const field = parent ? `${parent}.${e.property}` : e.property
+    const own = Object.values(e.constraints ?? {}).map((message) => ({ field, message }))
+    return [...own, ...flatten(e.children ?? [], field)]
+  })
+}
+
+/** Builds the configured Nest application (not yet listening). */
+export async function createApp(config: AppConfig): Promise<NestFastifyApplication> {
+  const adapter = new FastifyAdapter({ bodyLimit: config.bodyLimitBytes, trustProxy: true })
+  const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config), adapter, {
+    rawBody: true,
+    bufferLogs: true,
+    abortOnError: false,
+  })
+  app.useLogger(app.get(Logger))
+  app.flushLogs()
+  await app.register(helmet, {
+    contentSecurityPolicy: {
+      directives: {
+        defaultSrc: ["'self'"],
+        styleSrc: ["'self'", "'unsafe-inline'"],
+        imgSrc: ["'self'", 'data:'],
+        scriptSrc: ["'self'", "'unsafe-inline'"],
+      },
+    },
+  })
+  app.enableCors({ origin: config.corsOrigins.length ? config.corsOrigins : false })
+  app.useGlobalPipes(
+    new ValidationPipe({
+      whitelist: true,
+      forbidNonWhitelisted: true,
+      transform: true,
+      exceptionFactory: (errors) =>
+        new AppError('validation_failed', 'One or more fields are invalid.', { errors: flatten(errors) }),
+    }),
+  )
+  app.enableShutdownHooks()
+  setupOpenApi(app)
+  if (config.usingDevToken) {
+    new NestLogger('Auth').warn('API_KEYS is unset: accepting the development token from the README (never in production)')
+  }
+  return app
+}

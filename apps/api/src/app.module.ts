@@ -1,0 +1,45 @@
+import { type DynamicModule, Module } from '@nestjs/common'
+import { APP_FILTER, APP_GUARD } from '@nestjs/core'
+import { ThrottlerModule } from '@nestjs/throttler'
+import { LoggerModule } from 'nestjs-pino'
+import { AlignModule } from './align/align.module.js'
+import { BearerAuthGuard } from './common/auth.guard.js'
+import { loggerParams } from './common/logging.js'
+import { ProblemFilter } from './common/problem.filter.js'
+import { TokenThrottlerGuard } from './common/throttler.guard.js'
+import type { AppConfig } from './config/app-config.js'
+import { AppConfigModule } from './config/config.module.js'
+import { DatabaseModule } from './database/database.module.js'
+import { HealthModule } from './health/health.module.js'
+import { CustomersModule } from './customers/customers.module.js'
+import { KycModule } from './kyc/kyc.module.js'
+
+@Module({})
+export class AppModule {
+  /** The whole service for one validated configuration (main.ts and the e2e tests build it). */
+  static forRoot(config: AppConfig, features: DynamicModule['imports'] = []): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [
+        AppConfigModule.forRoot(config),
+        LoggerModule.forRoot(loggerParams(config)),
+        ThrottlerModule.forRoot({
+          throttlers: [{ name: 'default', ttl: 60_000, limit: Math.max(1, config.rateLimitPerMinute) }],
+          skipIf: () => config.rateLimitPerMinute === 0,
+        }),
+        DatabaseModule,
+        AlignModule,
+        HealthModule,
+        CustomersModule,
+        KycModule.forRoot(config),
+        ...(features ?? []),
+      ],
+      providers: [
+        // Order matters: authenticate first, then count against the caller's token.
+        { provide: APP_GUARD, useClass: BearerAuthGuard },
+        { provide: APP_GUARD, useClass: TokenThrottlerGuard },
+        { provide: APP_FILTER, useClass: ProblemFilter },
+      ],
+    }
+  }
+}

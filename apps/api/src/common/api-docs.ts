@@ -1,0 +1,42 @@
+import { applyDecorators } from '@nestjs/common'
+import { ApiBearerAuth, ApiProperty, ApiPropertyOptional, ApiResponse } from '@nestjs/swagger'
+import { ERROR_TABLE, type ErrorCode } from './app-error.js'
+
+export class FieldErrorDto {
+  @ApiProperty() field!: string
+  @ApiProperty() message!: string
+}
+
+/** RFC 9457 problem details, as every error response of this API. */
+export class ProblemDto {
+  @ApiProperty({ example: 'https://align-kyc.dev/problems/customer-not-found' }) type!: string
+  @ApiProperty() title!: string
+  @ApiProperty() status!: number
+  @ApiProperty() detail!: string
+  @ApiProperty({ enum: Object.keys(ERROR_TABLE) }) code!: ErrorCode
+  @ApiPropertyOptional({ type: [FieldErrorDto] }) errors?: FieldErrorDto[]
+  @ApiPropertyOptional() instance?: string
+}
+
+/** Documents the problem responses a route can give (grouped by status). */
+export function ApiProblems(...codes: ErrorCode[]) {
+  const byStatus = new Map<number, ErrorCode[]>()
+  for (const code of codes) {
+    const s = ERROR_TABLE[code].status
+    byStatus.set(s, [...(byStatus.get(s) ?? []), code])
+  }
+  return applyDecorators(
+    ...[...byStatus].map(([status, cs]) =>
+      ApiResponse({
+        status,
+        description: cs.join(' | '),
+        content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/ProblemDto' } } },
+      }),
+    ),
+  )
+}
+
+/** Bearer-protected route: documents auth and the problems every such route can give. */
+export function ApiProtected(...codes: ErrorCode[]) {
+  return applyDecorators(ApiBearerAuth(), ApiProblems('unauthorized', 'rate_limited', ...codes))
+}

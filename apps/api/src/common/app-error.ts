@@ -1,0 +1,60 @@
+/** Stable, machine-readable error codes of the REST API (the `code` of a problem response). */
+export type ErrorCode =
+  | 'validation_failed'
+  | 'malformed_json'
+  | 'unsupported_media_type'
+  | 'payload_too_large'
+  | 'unauthorized'
+  | 'not_found'
+  | 'customer_not_found'
+  | 'delivery_not_found'
+  | 'kyc_already_approved'
+  | 'delivery_not_retryable'
+  | 'invalid_signature'
+  | 'invalid_webhook'
+  | 'rate_limited'
+  | 'upstream_error'
+  | 'upstream_unavailable'
+  | 'internal_error'
+
+/** The single table from error code to HTTP status and problem title. */
+export const ERROR_TABLE: Readonly<Record<ErrorCode, { status: number; title: string }>> = {
+  validation_failed: { status: 400, title: 'Request validation failed' },
+  malformed_json: { status: 400, title: 'Malformed JSON body' },
+  unsupported_media_type: { status: 415, title: 'Unsupported media type' },
+  payload_too_large: { status: 413, title: 'Request body too large' },
+  unauthorized: { status: 401, title: 'Missing or invalid bearer token' },
+  not_found: { status: 404, title: 'Not found' },
+  customer_not_found: { status: 404, title: 'Customer not found' },
+  delivery_not_found: { status: 404, title: 'Webhook delivery not found' },
+  kyc_already_approved: { status: 409, title: 'KYC already approved' },
+  delivery_not_retryable: { status: 409, title: 'Webhook delivery cannot be retried' },
+  invalid_signature: { status: 401, title: 'Invalid webhook signature' },
+  invalid_webhook: { status: 400, title: 'Malformed webhook body' },
+  rate_limited: { status: 429, title: 'Too many requests' },
+  upstream_error: { status: 502, title: 'Align answered with an error' },
+  upstream_unavailable: { status: 503, title: 'Align is unavailable' },
+  internal_error: { status: 500, title: 'Internal error' },
+}
+
+/** One problem with one field of the input. */
+export type FieldError = { field: string; message: string }
+
+/**
+ * The service's error: services throw this (never HttpException); the global filter turns it into
+ * an RFC 9457 problem through ERROR_TABLE.
+ */
+export class AppError extends Error {
+  constructor(
+    readonly code: ErrorCode,
+    readonly detail: string,
+    readonly extra: { errors?: FieldError[]; retryAfterSeconds?: number } = {},
+  ) {
+    super(detail)
+    this.name = 'AppError'
+  }
+
+  get status(): number {
+    return ERROR_TABLE[this.code].status
+  }
+}

@@ -1,0 +1,50 @@
+import { createHash, timingSafeEqual } from 'node:crypto'
+import { type CanActivate, type ExecutionContext, Inject, Injectable, SetMetadata } from '@nestjs/common'
+import { Reflector } from '@nestjs/core'
+import type { FastifyRequest } from 'fastify'
+import { APP_CONFIG } from '../config/config.module.js'
+import type { AppConfig } from '../config/app-config.js'
+import { AppError } from './app-error.js'
+
+const IS_PUBLIC = 'align-kyc:public'
+
+/** Marks a route (health, docs, Align's webhook) as open: no bearer token. */
+export const Public = () => SetMetadata(IS_PUBLIC, true)
+
+const digest = (s: string) => createHash('sha256').update(s).digest()
+
+/** Extracts the bearer token, or null. */
+export function bearerToken(request: FastifyRequest): string | null {
+  const header = request.headers.authorization
+  if (typeof header !== 'string') return null
+  const match = /^Bearer\s+(\S+)\s*$/i.exec(header)
+  return match ? match[1]! : null
+}
+
+/**
+ * Requires `Authorization: Bearer <token>` with a token from API_KEYS. Tokens are compared as
+ * SHA-256 digests with timingSafeEqual (equal lengths, constant time), against every configured token.
+ */
+@Injectable()
+export class BearerAuthGuard implements CanActivate {
+  private readonly tokens: Buffer[]
+
+  constructor(
+    private readonly reflector: Reflector,
+    @Inject(APP_CONFIG) config: AppConfig,
+  ) {
+    this.tokens = config.apiKeys.map(digest)
+  }
+
+  canActivate(context: ExecutionContext): boolean {
+    if (this.reflector.getAllAndOverride<boolean>(IS_PUBLIC, [context.getHandler(), context.getClass()])) return true
+    const token = bearerToken(context.switchToHttp().getRequest<FastifyRequest>())
+    if (token !== null) {
+      const candidate = digest(token)
+      let ok = false
+      for (const t of this.tokens) ok = timingSafeEqual(candidate, t) || ok
+      if (ok) return true
+    }
+    throw new AppError('unauthorized', 'Send Authorization: Bearer <token> with a token from API_KEYS.')
+  }
+}

@@ -1,0 +1,101 @@
+import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException, Logger } from '@nestjs/common'
+import {
+  AlignApiError,
+  AlignConnectionError,
+  AlignError,
+  AlignResponseError,
+  AlignTimeoutError,
+} from '@align-kyc/align-client'
+import type { FastifyReply, FastifyRequest } from 'fastify'
+import { AppError, ERROR_TABLE, type ErrorCode } from './app-error.js'
+
+/** Seconds a client is told to wait when Align is unavailable. */
+const UPSTREAM_RETRY_AFTER_SECONDS = 5
+
+export type Problem = {
+  type: string
+  title: string
+  status: number
+  detail: string
+  code: ErrorCode
+  errors?: { field: string; message: string }[]
+  instance?: string
+}
+
+/** Maps anything thrown to an AppError. Align failures become 502/503, never 500. */
+export function toAppError(err: unknown): AppError {
+  if (err instanceof AppError) return err
+  if (err instanceof AlignTimeoutError || err instanceof AlignConnectionError) {
+    return new AppError('upstream_unavailable', 'Align did not answer in time; try again shortly.', {
+      retryAfterSeconds: UPSTREAM_RETRY_AFTER_SECONDS,
+    })
+  }
+  if (err instanceof AlignApiError) {
+    return new AppError('upstream_error', `Align answered ${err.status}${err.code ? ` (${err.code})` : ''}.`)
+  }
+  if (err instanceof AlignResponseError) return new AppError('upstream_error', 'Align answered with an unexpected body.')
+  if (err instanceof AlignError) return new AppError('upstream_error', 'The request to Align failed.')
+  if (err instanceof HttpException) return fromHttpException(err)
+  const e = err as { statusCode?: number; code?: string; message?: string }
+  // Errors raised by Fastify itself before a route runs (body parsing, size limit, media type).
+  if (typeof e?.statusCode === 'number' && e.statusCode < 500) {
+    if (e.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return new AppError('payload_too_large', 'The request body is too large.')
+    if (e.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE')
+      return new AppError('unsupported_media_type', 'Send JSON with Content-Type: application/json.')
+    if (e.code === 'FST_ERR_CTP_EMPTY_JSON_BODY' || e.code === 'FST_ERR_CTP_INVALID_JSON_BODY' || e instanceof SyntaxError)
+      return new AppError('malformed_json', 'The request body is not valid JSON.')
+    return new AppError('validation_failed', e.message ?? 'Bad request.')
+  }
+  return new AppError('internal_error', 'An unexpected error occurred.')
+}
+
+function fromHttpException(err: HttpException): AppError {
+  const status = err.getStatus()
+  if (status === 404) return new AppError('not_found', 'No such route.')
+  if (status === 401) return new AppError('unauthorized', 'Send Authorization: Bearer <token>.')
+  if (status === 413) return new AppError('payload_too_large', 'The request body is too large.')
+  if (status === 429) return new AppError('rate_limited', 'Too many requests.', { retryAfterSeconds: 60 })
+  if (status === 400) {
+    const cause = (err as { cause?: unknown }).cause
+    if (cause instanceof SyntaxError) return new AppError('malformed_json', 'The request body is not valid JSON.')
+    return new AppError('validation_failed', err.message)
+  }
+  if (status < 500) return new AppError('validation_failed', err.message)
+  return new AppError('internal_error', 'An unexpected error occurred.')
+}
+
+export function toProblem(err: AppError, instance?: string): Problem {
+  const { status, title } = ERROR_TABLE[err.code]
+  return {
+    type: `https://align-kyc.dev/problems/${err.code.replace(/_/g, '-')}`,
+    title,
+    status,
+    detail: err.detail,
+    code: err.code,
+    ...(err.extra.errors ? { errors: err.extra.errors } : {}),
+    ...(instance ? { instance } : {}),
+  }
+}
+
+/** The one global filter: every error leaves as application/problem+json. */
+@Catch()
+export class ProblemFilter implements ExceptionFilter {
+  private readonly logger = new Logger('Errors')
+
+  catch(exception: unknown, host: ArgumentsHost): void {
+    const ctx = host.switchToHttp()
+    const reply = ctx.getResponse<FastifyReply>()
+    const request = ctx.getRequest<FastifyRequest>()
+    const error = toAppError(exception)
+    if (error.code === 'internal_error') {
+      this.logger.error({ err: exception }, 'unhandled error')
+    } else if (error.status >= 500) {
+      this.logger.warn(`${error.code}: ${exception instanceof Error ? exception.message : String(exception)}`)
+    }
+    if (error.extra.retryAfterSeconds !== undefined) reply.header('retry-after', String(error.extra.retryAfterSeconds))
+    reply
+      .status(error.status)
+      .header('content-type', 'application/problem+json; charset=utf-8')
+      .send(JSON.stringify(toProblem(error, request.url.split('?')[0])))
+  }
+}

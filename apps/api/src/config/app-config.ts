@@ -1,0 +1,205 @@
+import { parseDuration } from '@align-kyc/domain'
+import { z } from 'zod'
+import { parseDatabaseUrl, type DatabaseTarget } from '../database/database-url.js'
+
+/** The service's whole configuration, validated once at boot (see README "Configuration"). */
+export type AppConfig = {
+  nodeEnv: string
+  port: number
+  host: string
+  database: DatabaseTarget
+  migrateOnStart: boolean
+  align: {
+    environment: 'local' | 'sandbox' | 'production'
+    apiKey: string | null
+    baseUrl: string | null
+    /** HMAC keys for webhook signatures; the first is the current one */
+    webhookSecrets: string[]
+    timeoutMs: number
+    webhookUrl: string | null
+  }
+  kycLink: { ttlMs: number; renewalMarginMs: number }
+  /** Consumer bearer tokens. */
+  apiKeys: string[]
+  /** True when API_KEYS was unset outside production and the development token is accepted. */
+  usingDevToken: boolean
+  rateLimitPerMinute: number
+  logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent'
+  corsOrigins: string[]
+  bodyLimitBytes: number
+  reconcile: { afterMs: number; intervalMs: number; batchSize: number }
+  webhookWorker: { intervalMs: number; maxAttempts: number }
+}
+
+/** Accepted outside production when API_KEYS is unset, so the local walk-through works out of the box. */
+export const DEV_API_TOKEN = 'dev-token'
+
+export class ConfigError extends Error {}
+
+const list = (v: string | undefined) =>
+  (v ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)
+
+const int = (min: number, max: number, fallback: number) =>
+  z
+    .string()
+    .optional()
+    .transform((v, ctx) => {
+      if (v === undefined || v.trim() === '') return fallback
+      const n = Number(v)
+      if (!/^\d+$/.test(v.trim()) || n < min || n > max) {
+        ctx.addIssue({ code: 'custom', message: `expected an integer from ${min} to ${max}, got "${v}"` })
+        return z.NEVER
+      }
+      return n
+    })
+
+const duration = (fallback: string, allowZero = false) =>
+  z
+    .string()
+    .optional()
+    .transform((v, ctx) => {
+      const text = v === undefined || v.trim() === '' ? fallback : v.trim()
+      if (allowZero && text === '0') return 0
+      try {
+        return parseDuration(text)
+      } catch {
+        ctx.addIssue({
+          code: 'custom',
+          message: `expected a duration like 30s, 15m, 24h or 7d${allowZero ? ' (or 0 to turn it off)' : ''}, got "${text}"`,
+        })
+        return z.NEVER
+      }
+    })
+
+const bool = (fallback: boolean) =>
+  z
+    .string()
+    .optional()
+    .transform((v, ctx) => {
+      if (v === undefined || v.trim() === '') return fallback
+      const s = v.trim().toLowerCase()
+      if (['true', '1', 'yes'].includes(s)) return true
+      if (['false', '0', 'no'].includes(s)) return false
+      ctx.addIssue({ code: 'custom', message: `expected true or false, got "${v}"` })
+      return z.NEVER
+    })
+
+const url = z
+  .string()
+  .optional()
+  .transform((v, ctx) => {
+    if (v === undefined || v.trim() === '') return null
+    try {
+      const u = new URL(v.trim())
+      if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new Error()
+      return v.trim().replace(/\/+$/, '')
+    } catch {
+      ctx.addIssue({ code: 'custom', message: `expected an http(s) URL, got "${v}"` })
+      return z.NEVER
+    }
+  })
+
+const envSchema = z.object({
+  NODE_ENV: z.string().optional(),
+  PORT: int(1, 65535, 3000),
+  HOST: z.string().optional(),
+  DATABASE_URL: z
+    .string()
+    .optional()
+    .transform((v, ctx) => {
+      try {
+        return parseDatabaseUrl(v)
+      } catch (e) {
+        ctx.addIssue({ code: 'custom', message: `${(e as Error).message}, got "${redactUrl(v ?? '')}"` })
+        return z.NEVER
+      }
+    }),
+  MIGRATE_ON_START: bool(true),
+  ALIGN_ENVIRONMENT: z
+    .enum(['local', 'sandbox', 'production'], { message: 'expected local, sandbox or production' })
+    .optional(),
+  ALIGN_API_KEY: z.string().optional(),
+  ALIGN_BASE_URL: url,
+  ALIGN_WEBHOOK_SECRET: z.string().optional(),
+  ALIGN_WEBHOOK_URL: url,
+  ALIGN_TIMEOUT_MS: int(1, 600_000, 10_000),
+  KYC_LINK_TTL: duration('24h'),
+  KYC_LINK_RENEWAL_MARGIN: duration('5m'),
+  API_KEYS: z.string().optional(),
+  RATE_LIMIT_PER_MINUTE: int(0, 10_000_000, 600),
+  LOG_LEVEL: z
+    .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], {
+      message: 'expected fatal, error, warn, info, debug, trace or silent',
+    })
+    .optional(),
+  CORS_ORIGINS: z.string().optional(),
+  BODY_LIMIT_BYTES: int(1024, 50 * 1024 * 1024, 100 * 1024),
+  RECONCILE_AFTER: duration('15m'),
+  RECONCILE_INTERVAL: duration('1m', true),
+  RECONCILE_BATCH_SIZE: int(1, 1000, 50),
+  WEBHOOK_WORKER_INTERVAL: duration('2s'),
+  WEBHOOK_MAX_ATTEMPTS: int(1, 100, 12),
+})
+
+function redactUrl(v: string): string {
+  return v.replace(/\/\/([^:@/]+):([^@/]+)@/, '//$1:***@')
+}
+
+/**
+ * Validates the environment into an AppConfig. Throws ConfigError whose message is one line naming
+ * the variable and what it expects. Secrets never appear in the message.
+ */
+export function loadConfig(env: Record<string, string | undefined>): AppConfig {
+  const parsed = envSchema.safeParse(env)
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!
+    const name = String(issue.path[0] ?? 'environment')
+    throw new ConfigError(`Invalid configuration: ${name}: ${issue.message}`)
+  }
+  const e = parsed.data
+  const apiKey = e.ALIGN_API_KEY?.trim() || null
+  const environment = e.ALIGN_ENVIRONMENT ?? (apiKey ? 'sandbox' : 'local')
+  const nodeEnv = e.NODE_ENV ?? 'development'
+  if (environment !== 'local' && !apiKey) {
+    throw new ConfigError(`Invalid configuration: ALIGN_API_KEY: required when ALIGN_ENVIRONMENT is ${environment}`)
+  }
+  const production = environment === 'production' || nodeEnv === 'production'
+  let apiKeys = list(e.API_KEYS)
+  if (production && apiKeys.length === 0) {
+    throw new ConfigError('Invalid configuration: API_KEYS: required in production (comma-separated bearer tokens)')
+  }
+  const usingDevToken = apiKeys.length === 0
+  if (usingDevToken) apiKeys = [DEV_API_TOKEN]
+  if (e.KYC_LINK_RENEWAL_MARGIN >= e.KYC_LINK_TTL) {
+    throw new ConfigError('Invalid configuration: KYC_LINK_RENEWAL_MARGIN: expected a duration shorter than KYC_LINK_TTL')
+  }
+  const webhookSecrets = list(e.ALIGN_WEBHOOK_SECRET)
+  return {
+    nodeEnv,
+    port: e.PORT,
+    host: e.HOST?.trim() || '0.0.0.0',
+    database: e.DATABASE_URL,
+    migrateOnStart: e.MIGRATE_ON_START,
+    align: {
+      environment,
+      apiKey,
+      baseUrl: e.ALIGN_BASE_URL,
+      // In local mode the emulator's key is filled in when it starts (AlignModule).
+      webhookSecrets: webhookSecrets.length ? webhookSecrets : apiKey ? [apiKey] : [],
+      timeoutMs: e.ALIGN_TIMEOUT_MS,
+      webhookUrl: e.ALIGN_WEBHOOK_URL,
+    },
+    kycLink: { ttlMs: e.KYC_LINK_TTL, renewalMarginMs: e.KYC_LINK_RENEWAL_MARGIN },
+    apiKeys,
+    usingDevToken,
+    rateLimitPerMinute: e.RATE_LIMIT_PER_MINUTE,
+    logLevel: e.LOG_LEVEL ?? 'info',
+    corsOrigins: list(e.CORS_ORIGINS),
+    bodyLimitBytes: e.BODY_LIMIT_BYTES,
+    reconcile: { afterMs: e.RECONCILE_AFTER, intervalMs: e.RECONCILE_INTERVAL, batchSize: e.RECONCILE_BATCH_SIZE },
+    webhookWorker: { intervalMs: e.WEBHOOK_WORKER_INTERVAL, maxAttempts: e.WEBHOOK_MAX_ATTEMPTS },
+  }
+}

@@ -1,0 +1,131 @@
+import { Injectable, Logger } from '@nestjs/common'
+import {
+  AlignConflictError,
+  AlignConnectionError,
+  AlignResponseError,
+  AlignServerError,
+  AlignTimeoutError,
+  type AlignCreateCustomerParams,
+  type AlignCustomer,
+} from '@align-kyc/align-client'
+import { AlignGateway } from '../align/align.module.js'
+import { AppError, type FieldError } from '../common/app-error.js'
+import { readAlignCustomer } from '../kyc/kyc-observation.js'
+import type { CustomerRecord } from './customer.record.js'
+import { CustomersRepository, type NewCustomer } from './customers.repository.js'
+import type { CreateCustomerDto, ListCustomersQueryDto } from './dto/customer.dto.js'
+import { decodeCursor, encodeCursor } from './cursor.js'
+
+export const normalizeEmail = (email: string) => email.trim().toLowerCase()
+
+/** Errors after which Align may or may not have created the customer: look it up before giving up. */
+const isUnknownOutcome = (e: unknown) =>
+  e instanceof AlignServerError ||
+  e instanceof AlignTimeoutError ||
+  e instanceof AlignConnectionError ||
+  e instanceof AlignResponseError
+
+@Injectable()
+export class CustomersService {
+  private readonly logger = new Logger(CustomersService.name)
+
+  constructor(
+    private readonly customers: CustomersRepository,
+    private readonly align: AlignGateway,
+  ) {}
+
+  /**
+   * Idempotent by email: an existing customer is returned (`created: false`) without calling Align.
+   * An email Align already has (409, or an earlier attempt whose answer was lost) is adopted.
+   */
+  async create(dto: CreateCustomerDto): Promise<{ customer: CustomerRecord; created: boolean }> {
+    requireNames(dto)
+    const emailNormalized = normalizeEmail(dto.email)
+    const existing = await this.customers.findByEmail(emailNormalized)
+    if (existing) return { customer: existing, created: false }
+    return this.customers.createExclusive(emailNormalized, async () => {
+      const alignCustomer = await this.obtainAlignCustomer(dto)
+      const reading = readAlignCustomer(alignCustomer, 'sync', new Date())
+      const type: 'individual' | 'corporate' =
+        alignCustomer.type === 'corporate' || alignCustomer.type === 'individual'
+          ? (alignCustomer.type as 'individual' | 'corporate')
+          : dto.type
+      const n: NewCustomer = {
+        alignCustomerId: alignCustomer.customer_id,
+        email: dto.email,
+        emailNormalized,
+        type,
+        firstName: dto.firstName ?? alignCustomer.first_name ?? null,
+        lastName: dto.lastName ?? alignCustomer.last_name ?? null,
+        companyName: dto.companyName ?? alignCustomer.company_name ?? null,
+        reading,
+      }
+      return n
+    })
+  }
+
+  async get(id: string): Promise<CustomerRecord> {
+    const customer = await this.customers.findById(id)
+    if (!customer) throw new AppError('customer_not_found', `No customer with id ${id}.`)
+    return customer
+  }
+
+  async list(q: ListCustomersQueryDto): Promise<{ items: CustomerRecord[]; nextCursor: string | null }> {
+    const limit = q.limit ?? 20
+    const after = q.cursor === undefined ? undefined : decodeCursor(q.cursor)
+    const page = await this.customers.page({
+      limit,
+      ...(q.email ? { emailNormalized: normalizeEmail(q.email) } : {}),
+      ...(q.status ? { status: q.status } : {}),
+      ...(after ? { after } : {}),
+    })
+    const last = page.items[page.items.length - 1]
+    return { items: page.items, nextCursor: page.hasMore && last ? encodeCursor(last) : null }
+  }
+
+  private async obtainAlignCustomer(dto: CreateCustomerDto): Promise<AlignCustomer> {
+    const body = {
+      email: dto.email,
+      type: dto.type,
+      ...(dto.firstName ? { first_name: dto.firstName } : {}),
+      ...(dto.lastName ? { last_name: dto.lastName } : {}),
+      ...(dto.companyName ? { company_name: dto.companyName } : {}),
+    } as AlignCreateCustomerParams
+    try {
+      return await this.align.client.customers.create(body)
+    } catch (e) {
+      // Align has no idempotency keys: never repeat the POST; find out what happened instead.
+      if (!(e instanceof AlignConflictError) && !isUnknownOutcome(e)) throw e
+      const found = await this.findInAlign(dto.email).catch(() => null)
+      if (found) {
+        this.logger.log(`adopted Align customer ${found.customer_id} (${e instanceof AlignConflictError ? 'conflict' : 'lost answer'})`)
+        return found
+      }
+      if (e instanceof AlignConflictError) {
+        throw new AppError('upstream_error', 'Align reports the email as taken but does not list it.')
+      }
+      throw e
+    }
+  }
+
+  private async findInAlign(email: string): Promise<AlignCustomer | null> {
+    const wanted = normalizeEmail(email)
+    for (const candidate of new Set([email, wanted])) {
+      const { items } = await this.align.client.customers.list({ email: candidate })
+      const hit = items.find((c) => normalizeEmail(c.email) === wanted)
+      if (hit) return hit
+    }
+    return null
+  }
+}
+
+function requireNames(dto: CreateCustomerDto): void {
+  const errors: FieldError[] = []
+  if (dto.type === 'individual') {
+    if (!dto.firstName) errors.push({ field: 'firstName', message: 'firstName is required for individual customers' })
+    if (!dto.lastName) errors.push({ field: 'lastName', message: 'lastName is required for individual customers' })
+  } else if (!dto.companyName) {
+    errors.push({ field: 'companyName', message: 'companyName is required for corporate customers' })
+  }
+  if (errors.length) throw new AppError('validation_failed', 'One or more fields are invalid.', { errors })
+}

@@ -1,0 +1,45 @@
+import { mkdir } from 'node:fs/promises'
+import { Global, Logger, Module } from '@nestjs/common'
+import { PGlite } from '@electric-sql/pglite'
+import { PrismaPg } from '@prisma/adapter-pg'
+import { PrismaPGlite } from 'pglite-prisma-adapter'
+import { APP_CONFIG } from '../config/config.module.js'
+import type { AppConfig } from '../config/app-config.js'
+import { Migrator } from './migrator/migrator.js'
+import { PrismaService } from './prisma.service.js'
+
+const logger = new Logger('Database')
+
+/** Opens the configured database, applies pending migrations (unless MIGRATE_ON_START=false). */
+export async function openDatabase(config: AppConfig): Promise<PrismaService> {
+  const started = Date.now()
+  const target = config.database
+  let prisma: PrismaService
+  if (target.kind === 'postgres') {
+    if (config.migrateOnStart) {
+      const applied = await new Migrator().deploy({ kind: 'postgres', url: target.url })
+      if (applied.length) logger.log(`applied migrations: ${applied.join(', ')}`)
+    }
+    prisma = new PrismaService(new PrismaPg({ connectionString: target.url, max: 20 }), null, 'postgres')
+  } else {
+    if (target.dataDir) await mkdir(target.dataDir, { recursive: true })
+    const pglite = await PGlite.create(target.dataDir ?? undefined)
+    if (config.migrateOnStart) {
+      const applied = await new Migrator().deploy({ kind: 'pglite', db: pglite })
+      if (applied.length) logger.log(`applied migrations: ${applied.join(', ')}`)
+    }
+    prisma = new PrismaService(new PrismaPGlite(pglite), pglite, 'pglite')
+  }
+  await prisma.$connect()
+  logger.log(
+    `database ready (${target.kind === 'postgres' ? 'PostgreSQL' : target.dataDir ? `PGlite at ${target.dataDir}` : 'in-memory PGlite'}) in ${Date.now() - started} ms`,
+  )
+  return prisma
+}
+
+@Global()
+@Module({
+  providers: [{ provide: PrismaService, inject: [APP_CONFIG], useFactory: (config: AppConfig) => openDatabase(config) }],
+  exports: [PrismaService],
+})
+export class DatabaseModule {}

@@ -1,0 +1,27 @@
+import { Logger, type OnModuleDestroy } from '@nestjs/common'
+import type { PGlite } from '@electric-sql/pglite'
+import type { SqlDriverAdapterFactory } from '@prisma/driver-adapter-utils'
+import { PrismaClient } from '../generated/prisma/client.js'
+
+/**
+ * The one PrismaClient of the process, on a driver adapter (adapter-pg for PostgreSQL,
+ * pglite-prisma-adapter for the embedded database). Only repositories use it.
+ */
+export class PrismaService extends PrismaClient implements OnModuleDestroy {
+  private readonly logger = new Logger(PrismaService.name)
+
+  constructor(
+    adapter: SqlDriverAdapterFactory,
+    /** The embedded database, when there is one; closed on shutdown. */
+    readonly pglite: PGlite | null,
+    /** 'postgres' or 'pglite': a few statements differ (e.g. SKIP LOCKED is pointless on one connection). */
+    readonly flavour: 'postgres' | 'pglite',
+  ) {
+    super({ adapter })
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    await this.$disconnect().catch((e: unknown) => this.logger.warn(`disconnect failed: ${String(e)}`))
+    if (this.pglite && !this.pglite.closed) await this.pglite.close()
+  }
+}

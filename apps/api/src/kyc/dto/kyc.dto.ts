@@ -1,0 +1,82 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger'
+import { IsBoolean, IsIn, IsOptional } from 'class-validator'
+import { KYC_STATUSES, KYC_SUB_STATUSES, type KycStatus, type KycSubStatus, type ObservationSource } from '@align-kyc/domain'
+import type { KycView, LinkResult } from '../kyc.service.js'
+
+export class CreateKycSessionDto {
+  @ApiPropertyOptional({ default: false, description: 'Ask Align for a new link even if the current one is live' })
+  @IsOptional()
+  @IsBoolean({ message: 'forceRenew must be a boolean' })
+  forceRenew?: boolean
+}
+
+export class KycSessionDto {
+  @ApiProperty({ description: "Align's hosted KYC flow link" }) kycUrl!: string
+  @ApiProperty({ format: 'date-time' }) expiresAt!: string
+  @ApiProperty({ description: 'true when the live link was handed out again' }) reused!: boolean
+  @ApiProperty({ enum: KYC_STATUSES }) status!: KycStatus
+  @ApiProperty({ enum: KYC_SUB_STATUSES, nullable: true, type: String }) subStatus!: KycSubStatus | null
+}
+
+export class LiveSessionDto {
+  @ApiProperty() kycUrl!: string
+  @ApiProperty({ format: 'date-time' }) expiresAt!: string
+  @ApiProperty() expired!: boolean
+}
+
+export class HistoryEntryDto {
+  @ApiProperty({ enum: KYC_STATUSES }) status!: KycStatus
+  @ApiProperty({ enum: KYC_SUB_STATUSES, nullable: true, type: String }) subStatus!: KycSubStatus | null
+  @ApiProperty({ enum: ['webhook', 'sync', 'simulation', 'session'] }) source!: ObservationSource
+  @ApiProperty({ format: 'date-time', description: "The observation's own time" }) occurredAt!: string
+  @ApiProperty({ format: 'date-time', description: 'When this service recorded it' }) recordedAt!: string
+}
+
+export class KycStatusDto {
+  @ApiProperty({ enum: KYC_STATUSES }) status!: KycStatus
+  @ApiProperty({ enum: KYC_SUB_STATUSES, nullable: true, type: String }) subStatus!: KycSubStatus | null
+  @ApiProperty({ format: 'date-time' }) updatedAt!: string
+  @ApiProperty({ type: LiveSessionDto, nullable: true }) session!: LiveSessionDto | null
+  @ApiProperty({ type: [HistoryEntryDto], description: 'Oldest first' }) history!: HistoryEntryDto[]
+}
+
+export class RailDto {
+  @ApiProperty({ example: 'usd' }) currency!: string
+  @ApiProperty({ example: 'ach' }) paymentRail!: string
+  @ApiProperty({ example: 'approved' }) status!: string
+}
+
+export class CapabilitiesDto {
+  @ApiProperty() virtualAccounts!: boolean
+  @ApiProperty() transfers!: boolean
+  @ApiProperty({ nullable: true, type: String, description: 'Why not, in words; null when allowed' }) reason!: string | null
+  @ApiProperty({ type: [RailDto], description: "Align's status_breakdown as last seen" }) rails!: RailDto[]
+}
+
+export class SimulateDto {
+  @ApiProperty({ enum: ['kyc.status.approve'] })
+  @IsIn(['kyc.status.approve'], { message: 'action must be kyc.status.approve' })
+  action!: 'kyc.status.approve'
+}
+
+export function toKycSessionDto(r: LinkResult): KycSessionDto {
+  return { kycUrl: r.kycUrl, expiresAt: r.expiresAt.toISOString(), reused: r.reused, status: r.status, subStatus: r.subStatus }
+}
+
+export function toKycStatusDto(v: KycView, now: Date): KycStatusDto {
+  return {
+    status: v.customer.kyc.status,
+    subStatus: v.customer.kyc.subStatus,
+    updatedAt: v.customer.kyc.updatedAt.toISOString(),
+    session: v.session
+      ? { kycUrl: v.session.url, expiresAt: v.session.expiresAt.toISOString(), expired: v.session.expiresAt <= now }
+      : null,
+    history: v.history.map((h) => ({
+      status: h.status,
+      subStatus: h.subStatus,
+      source: h.source,
+      occurredAt: h.occurredAt.toISOString(),
+      recordedAt: h.recordedAt.toISOString(),
+    })),
+  }
+}
