@@ -5,6 +5,7 @@ import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fa
 import { Logger } from 'nestjs-pino'
 import { AppModule } from './app.module.js'
 import { AppError, type FieldError } from './common/app-error.js'
+import { REQUEST_ID_HEADER, requestId } from './common/logging.js'
 import type { AppConfig } from './config/app-config.js'
 import { setupOpenApi } from './openapi.js'
 
@@ -18,7 +19,11 @@ function flatten(errors: ValidationError[], parent = ''): FieldError[] {
 
 /** Builds the configured Nest application (not yet listening). */
 export async function createApp(config: AppConfig): Promise<NestFastifyApplication> {
-  const adapter = new FastifyAdapter({ bodyLimit: config.bodyLimitBytes, trustProxy: true })
+  const adapter = new FastifyAdapter({ bodyLimit: config.bodyLimitBytes, trustProxy: true, genReqId: requestId })
+  adapter.getInstance().addHook('onRequest', (request, reply, done) => {
+    reply.header(REQUEST_ID_HEADER, request.id)
+    done()
+  })
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config), adapter, {
     rawBody: true,
     bufferLogs: true,

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto'
-import type { IncomingMessage, ServerResponse } from 'node:http'
+import { RequestMethod } from '@nestjs/common'
+import type { IncomingMessage } from 'node:http'
 import type { Params } from 'nestjs-pino'
 import type { AppConfig } from '../config/app-config.js'
 
@@ -7,12 +8,13 @@ import type { AppConfig } from '../config/app-config.js'
 export const REQUEST_ID_HEADER = 'x-request-id'
 const VALID_REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/
 
-/** Reuses a caller's well-formed x-request-id, else makes one; echoes it on the response. */
-export function requestId(req: IncomingMessage, res: ServerResponse): string {
+/**
+ * Fastify's request id: a caller's well-formed x-request-id, else a new UUID. pino-http (through
+ * nestjs-pino) reuses it, and app.factory echoes it on every response.
+ */
+export function requestId(req: IncomingMessage): string {
   const incoming = req.headers[REQUEST_ID_HEADER]
-  const id = typeof incoming === 'string' && VALID_REQUEST_ID.test(incoming) ? incoming : randomUUID()
-  res.setHeader(REQUEST_ID_HEADER, id)
-  return id
+  return typeof incoming === 'string' && VALID_REQUEST_ID.test(incoming) ? incoming : randomUUID()
 }
 
 /** Secrets that must never reach a log line, wherever they appear in a logged object. */
@@ -39,7 +41,6 @@ export function loggerParams(config: Pick<AppConfig, 'logLevel'>): Params {
   return {
     pinoHttp: {
       level: config.logLevel,
-      genReqId: requestId,
       redact: { paths: REDACT_PATHS, censor: '[redacted]' },
       serializers: {
         req: (req: { id: string; method: string; url: string }) => ({
@@ -53,5 +54,8 @@ export function loggerParams(config: Pick<AppConfig, 'logLevel'>): Params {
       quietReqLogger: true,
     },
     renameContext: 'context',
+    // nestjs-pino's default route pattern is not matched by Nest 12's Fastify adapter (no request
+    // was logged): '*' is.
+    forRoutes: [{ path: '*', method: RequestMethod.ALL }],
   }
 }
