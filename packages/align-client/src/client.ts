@@ -55,8 +55,8 @@ export class AlignClient {
   readonly customers: CustomersResource
   /** `/v0/webhooks`. */
   readonly webhooks: WebhooksResource
-  // Never read back: the key lives in the transport's private field. Kept here only so that no
-  // enumerable property of the client can ever carry it.
+  // Private (#) so the transport, which holds the API key in its own #field, is reachable from no
+  // enumerable property: JSON.stringify and util.inspect cannot see it.
   readonly #transport: Transport
 
   constructor(options: AlignClientOptions) {
