@@ -203,6 +203,18 @@ describe('applyObservation branches', () => {
     })
   })
 
+  it('treats any time, even before 1970, as newer than nothing observed', () => {
+    const before1970 = new Date(-60_000)
+    const same = applyObservation(initialKycState(), { ...obs('not_started', null, 0), observedAt: before1970 })
+    expect(same.state).toEqual({ status: 'not_started', subStatus: null, observedAt: before1970 })
+    const changed = applyObservation(initialKycState(), {
+      ...obs('not_started', 'kyc_form_submission_started', 0),
+      observedAt: before1970,
+    })
+    expect(changed.outcome).toBe('applied')
+    expect(changed.state.observedAt).toBe(before1970)
+  })
+
   it('terminal: approved keeps its sub_status and time against another approved sub_status', () => {
     const current = state('approved', null, 10)
     expect(applyObservation(current, obs('approved', 'kyc_form_submission_accepted', 30, 'simulation'))).toEqual({

@@ -162,28 +162,27 @@ export function applyObservation(current: KycState, observation: KycObservation)
   const { status, subStatus } = reading
   const seen = describe(status, subStatus)
   const time = observation.observedAt.getTime()
-  const currentTime = current.observedAt === null ? null : current.observedAt.getTime()
+  // Nothing observed yet sorts before every real time, so the first observation is always newer.
+  const currentTime = current.observedAt?.getTime() ?? Number.NEGATIVE_INFINITY
 
   if (status === current.status && subStatus === current.subStatus) {
-    const newer = currentTime === null || time > currentTime
-    const state = newer ? { ...current, observedAt: observation.observedAt } : current
+    const state = time > currentTime ? { ...current, observedAt: observation.observedAt } : current
     return ignore('same_state', state, `already ${seen}`)
   }
-  const now = describe(current.status, current.subStatus)
+  const held = describe(current.status, current.subStatus)
   if (current.status === 'approved') {
     return ignore('terminal', current, `approved is terminal; ${seen} from ${observation.source} not applied`)
   }
   if (status !== current.status && !canTransition(current.status, status)) {
     return ignore('not_allowed', current, `${current.status} -> ${status} is not an allowed transition`)
   }
-  if (STAGE[status] === STAGE[current.status] && currentTime !== null) {
-    const older = time < currentTime
-    const losesTie = time === currentTime && tieRank(status, subStatus) < tieRank(current.status, current.subStatus)
-    if (older || losesTie) {
-      const when = observation.observedAt.toISOString()
-      const last = (current.observedAt as Date).toISOString()
-      return ignore('stale', current, `${seen} observed at ${when} is not newer than ${now} observed at ${last}`)
-    }
+  // Equal tie ranks mean equal values, already answered as same_state: the `>=` mutant is equivalent.
+  const winsTie = tieRank(status, subStatus) > tieRank(current.status, current.subStatus)
+  const newer = time > currentTime || (time === currentTime && winsTie)
+  if (STAGE[status] === STAGE[current.status] && !newer) {
+    const when = observation.observedAt.toISOString()
+    const last = (current.observedAt as Date).toISOString()
+    return ignore('stale', current, `${seen} observed at ${when} is not newer than ${held} observed at ${last}`)
   }
 
   return {

@@ -38,12 +38,12 @@ export const KYC_SUB_STATUSES: readonly KycSubStatus[] = Object.freeze([
 
 /** True when `v` is one of the {@link KYC_STATUSES} (exact, case-sensitive: Align sends lower case). */
 export function isKycStatus(v: unknown): v is KycStatus {
-  return typeof v === 'string' && (KYC_STATUSES as readonly string[]).includes(v)
+  return (KYC_STATUSES as readonly unknown[]).includes(v)
 }
 
 /** True when `v` is one of the {@link KYC_SUB_STATUSES} (exact, case-sensitive). `null` is not. */
 export function isKycSubStatus(v: unknown): v is KycSubStatus {
-  return typeof v === 'string' && (KYC_SUB_STATUSES as readonly string[]).includes(v)
+  return (KYC_SUB_STATUSES as readonly unknown[]).includes(v)
 }
 
 /**
