@@ -19,7 +19,9 @@ async function main(): Promise<void> {
   const app = await createApp(config)
   await app.listen({ port: config.port, host: config.host })
   await onListening(app, config)
-  Logger.log(`listening on http://${config.host}:${config.port} (ready in ${Date.now() - started} ms)`, 'Bootstrap')
+  const address = app.getHttpServer().address()
+  const port = typeof address === 'object' && address ? address.port : config.port
+  Logger.log(`listening on http://${config.host}:${port} (ready in ${Date.now() - started} ms)`, 'Bootstrap')
 }
 
 main().catch((e: unknown) => {

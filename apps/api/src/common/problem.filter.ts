@@ -56,8 +56,10 @@ function fromHttpException(err: HttpException): AppError {
   if (status === 413) return new AppError('payload_too_large', 'The request body is too large.')
   if (status === 429) return new AppError('rate_limited', 'Too many requests.', { retryAfterSeconds: 60 })
   if (status === 400) {
-    const cause = (err as { cause?: unknown }).cause
-    if (cause instanceof SyntaxError) return new AppError('malformed_json', 'The request body is not valid JSON.')
+    // Nest's Fastify adapter wraps body-parser failures in a BadRequestException.
+    const cause = (err as { cause?: { code?: string } }).cause
+    if (cause instanceof SyntaxError || cause?.code?.startsWith('FST_ERR_CTP_') || /JSON/.test(err.message))
+      return new AppError('malformed_json', 'The request body is not valid JSON.')
     return new AppError('validation_failed', err.message)
   }
   if (status < 500) return new AppError('validation_failed', err.message)

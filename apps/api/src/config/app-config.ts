@@ -104,7 +104,7 @@ const url = z
 
 const envSchema = z.object({
   NODE_ENV: z.string().optional(),
-  PORT: int(1, 65535, 3000),
+  PORT: int(0, 65535, 3000), // 0: any free port (tests); the bound port is logged
   HOST: z.string().optional(),
   DATABASE_URL: z
     .string()

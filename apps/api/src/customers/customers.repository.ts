@@ -78,7 +78,7 @@ export class CustomersRepository {
   ): Promise<{ customer: CustomerRecord; created: boolean }> {
     return this.prisma.$transaction(
       async (tx) => {
-        await tx.$queryRaw`SELECT pg_advisory_xact_lock(hashtextextended(${'customer:' + emailNormalized}, 0))`
+        await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtextextended(${'customer:' + emailNormalized}, 0))`
         const existing = await tx.customer.findUnique({ where: { emailNormalized } })
         if (existing) return { customer: toCustomerRecord(existing), created: false }
         const n = await obtain()

@@ -9,7 +9,7 @@ import type { AlignReading } from './kyc-observation.js'
  * observation is stale or unreadable. Repository-internal: only *.repository.ts call it.
  */
 export async function applyReadingLocked(tx: Tx, customerId: string, reading: AlignReading): Promise<ApplyDecision> {
-  await tx.$queryRaw`SELECT id FROM customers WHERE id = ${customerId}::uuid FOR UPDATE`
+  await tx.$executeRaw`SELECT 1 FROM customers WHERE id = ${customerId}::uuid FOR UPDATE`
   const row = await tx.customer.findUniqueOrThrow({
     where: { id: customerId },
     select: { kycStatus: true, kycSubStatus: true, kycObservedAt: true },

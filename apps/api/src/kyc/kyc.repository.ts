@@ -79,7 +79,7 @@ export class KycRepository {
     const ms = this.config.align.timeoutMs
     return this.prisma.$transaction(
       async (tx) => {
-        await tx.$queryRaw`SELECT id FROM customers WHERE id = ${customerId}::uuid FOR UPDATE`
+        await tx.$executeRaw`SELECT 1 FROM customers WHERE id = ${customerId}::uuid FOR UPDATE`
         const locked: LockedCustomer = {
           read: async () => (await readWithSession(tx, customerId))!,
           replaceLiveSession: (input) => replaceLiveSession(tx, customerId, input),

@@ -201,6 +201,8 @@ export class Migrator {
       return await fn(engine)
     } finally {
       engine.free()
+      // The engine does not end the adapter's pool; left open it pins the database (and the process).
+      await (factory as { close?: () => Promise<void> }).close?.().catch(() => undefined)
     }
   }
 }

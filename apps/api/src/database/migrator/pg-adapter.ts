@@ -45,10 +45,15 @@ export function pgConnectionConfig(databaseUrl: string): pg.PoolConfig {
   return { connectionString: databaseUrl }
 }
 
-export function pgMigrationAdapter(databaseUrl: string): SqlMigrationAwareDriverAdapterFactory {
+/** A migration adapter factory plus `close()`, which ends its connection pool. */
+export type ClosableMigrationAdapter = SqlMigrationAwareDriverAdapterFactory & { close(): Promise<void> }
+
+export function pgMigrationAdapter(databaseUrl: string): ClosableMigrationAdapter {
   const config = pgConnectionConfig(databaseUrl)
-  const main = new PrismaPg(patchedPool(config))
+  const pool = patchedPool(config)
+  const main = new PrismaPg(pool)
   return {
+    close: () => pool.end(),
     provider: main.provider,
     adapterName: main.adapterName,
     connect: () => main.connect(),
