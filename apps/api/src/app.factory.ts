@@ -51,7 +51,6 @@ export async function createApp(config: AppConfig): Promise<NestFastifyApplicati
         new AppError('validation_failed', 'One or more fields are invalid.', { errors: flatten(errors) }),
     }),
   )
-  app.enableShutdownHooks()
   setupOpenApi(app)
   if (config.usingDevToken) {
     new NestLogger('Auth').warn('API_KEYS is unset: accepting the development token from the README (never in production)')

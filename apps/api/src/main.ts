@@ -21,7 +21,34 @@ async function main(): Promise<void> {
   await onListening(app, config)
   const address = app.getHttpServer().address()
   const port = typeof address === 'object' && address ? address.port : config.port
+  shutDownOnSignals(app)
   Logger.log(`listening on http://${config.host}:${port} (ready in ${Date.now() - started} ms)`, 'Bootstrap')
+}
+
+/** Longest a graceful shutdown may take before the process gives up and exits non-zero. */
+const SHUTDOWN_DEADLINE_MS = 30_000
+
+/**
+ * SIGTERM/SIGINT: stop accepting, finish the requests in flight, stop workers, close the database,
+ * then exit 0 (Nest's own shutdown hooks would re-raise the signal instead of exiting cleanly).
+ */
+function shutDownOnSignals(app: Awaited<ReturnType<typeof createApp>>): void {
+  const onSignal = (signal: NodeJS.Signals) => {
+    Logger.log(`${signal} received: shutting down`, 'Bootstrap')
+    setTimeout(() => {
+      process.stderr.write(`shutdown did not finish in ${SHUTDOWN_DEADLINE_MS} ms\n`)
+      process.exit(1)
+    }, SHUTDOWN_DEADLINE_MS).unref()
+    app.close().then(
+      () => process.exit(0),
+      (e: unknown) => {
+        process.stderr.write(`shutdown failed: ${e instanceof Error ? e.message : String(e)}\n`)
+        process.exit(1)
+      },
+    )
+  }
+  process.once('SIGTERM', onSignal)
+  process.once('SIGINT', onSignal)
 }
 
 main().catch((e: unknown) => {

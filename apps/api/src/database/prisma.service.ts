@@ -1,4 +1,4 @@
-import { Logger, type OnModuleDestroy } from '@nestjs/common'
+import { Logger, type OnApplicationShutdown } from '@nestjs/common'
 import type { PGlite } from '@electric-sql/pglite'
 import type { SqlDriverAdapterFactory } from '@prisma/driver-adapter-utils'
 import { PrismaClient } from '../generated/prisma/client.js'
@@ -7,7 +7,7 @@ import { PrismaClient } from '../generated/prisma/client.js'
  * The one PrismaClient of the process, on a driver adapter (adapter-pg for PostgreSQL,
  * pglite-prisma-adapter for the embedded database). Only repositories use it.
  */
-export class PrismaService extends PrismaClient implements OnModuleDestroy {
+export class PrismaService extends PrismaClient implements OnApplicationShutdown {
   private readonly logger = new Logger(PrismaService.name)
 
   constructor(
@@ -20,7 +20,11 @@ export class PrismaService extends PrismaClient implements OnModuleDestroy {
     super({ adapter })
   }
 
-  async onModuleDestroy(): Promise<void> {
+  /**
+   * Runs after the HTTP server has closed and finished the requests in flight (Nest calls
+   * onModuleDestroy before that, which would cut those requests off from the database).
+   */
+  async onApplicationShutdown(): Promise<void> {
     await this.$disconnect().catch((e: unknown) => this.logger.warn(`disconnect failed: ${String(e)}`))
     if (this.pglite && !this.pglite.closed) await this.pglite.close()
   }

@@ -1,0 +1,60 @@
+import { mkdtemp, rm } from 'node:fs/promises'
+import os from 'node:os'
+import path from 'node:path'
+import request from 'supertest'
+import { ServiceProcess } from './support/test-app.js'
+
+/**
+ * The embedded defaults, as `npm start` runs them: PGlite on disk, the built-in Align emulator,
+ * no ALIGN_API_KEY, no API_KEYS (the development token). One walk through the whole flow.
+ */
+describe('embedded defaults smoke (PGlite + built-in emulator)', () => {
+  let dir: string
+  let svc: ServiceProcess
+  const AUTH = { authorization: 'Bearer dev-token' }
+
+  beforeAll(async () => {
+    dir = await mkdtemp(path.join(os.tmpdir(), 'align-kyc-pglite-'))
+    svc = await ServiceProcess.start({ DATABASE_URL: `pglite://${dir}`, WEBHOOK_WORKER_INTERVAL: '200ms' }, { timeoutMs: 60_000 })
+  })
+  afterAll(async () => {
+    await svc?.stop()
+    await rm(dir, { recursive: true, force: true })
+  })
+
+  it('migrates the embedded database and reports ready', async () => {
+    const ready = await request(svc.url).get('/health/ready').expect(200)
+    expect(ready.body.details.database.status).toBe('up')
+    expect(svc.log).toMatch(/applied migrations: \d+_init/)
+    expect(svc.log).toMatch(/local mode: built-in Align emulator/)
+  })
+
+  it('creates a customer, hands out a working hosted-flow link, and simulate approves it', async () => {
+    const c = await request(svc.url)
+      .post('/v1/customers')
+      .set(AUTH)
+      .send({ email: 'smoke@example.com', type: 'individual', firstName: 'S', lastName: 'M' })
+      .expect(201)
+    const link = await request(svc.url).post(`/v1/customers/${c.body.id}/kyc-sessions`).set(AUTH).send({}).expect(201)
+    const page = await fetch(link.body.kycUrl)
+    expect(page.status).toBe(200)
+    expect(await page.text()).toMatch(/<form/)
+    const approved = await request(svc.url)
+      .post(`/v1/sandbox/customers/${c.body.id}/simulate`)
+      .set(AUTH)
+      .send({ action: 'kyc.status.approve' })
+      .expect(200)
+    expect(approved.body.status).toBe('approved')
+    const caps = await request(svc.url).get(`/v1/customers/${c.body.id}/capabilities`).set(AUTH).expect(200)
+    expect(caps.body.virtualAccounts).toBe(true)
+  })
+
+  it('keeps its data across a restart', async () => {
+    await svc.stop()
+    svc = await ServiceProcess.start({ DATABASE_URL: `pglite://${dir}` }, { timeoutMs: 60_000 })
+    const list = await request(svc.url).get('/v1/customers').query({ email: 'smoke@example.com' }).set(AUTH).expect(200)
+    expect(list.body.items).toHaveLength(1)
+    expect(list.body.items[0].kyc.status).toBe('approved')
+    expect(svc.log).not.toMatch(/applied migrations/)
+  })
+})

@@ -1,0 +1,151 @@
+import request from 'supertest'
+import { AlignEmulator } from '@align-kyc/align-client/testing'
+import { createTestDatabase } from './support/databases.js'
+import { AUTH, ServiceProcess, runToExit, serviceEnv, TOKEN } from './support/test-app.js'
+
+describe('start-up, configuration, health, logs, shutdown (e2e)', () => {
+  it.each([
+    [{ PORT: 'abc' }, /^Invalid configuration: PORT: expected an integer from 0 to 65535, got "abc"$/m],
+    [{ DATABASE_URL: 'mysql://x' }, /^Invalid configuration: DATABASE_URL: expected postgresql:\/\/.*got "mysql:\/\/x"$/m],
+    [{ ALIGN_ENVIRONMENT: 'staging' }, /^Invalid configuration: ALIGN_ENVIRONMENT: expected local, sandbox or production$/m],
+    [{ ALIGN_ENVIRONMENT: 'sandbox' }, /^Invalid configuration: ALIGN_API_KEY: required when ALIGN_ENVIRONMENT is sandbox$/m],
+    [{ ALIGN_ENVIRONMENT: 'production', ALIGN_API_KEY: 'k' }, /^Invalid configuration: API_KEYS: required in production/m],
+    [{ NODE_ENV: 'production' }, /^Invalid configuration: API_KEYS: required in production/m],
+    [{ KYC_LINK_TTL: '10 minutes' }, /^Invalid configuration: KYC_LINK_TTL: expected a duration like 30s, 15m, 24h or 7d/m],
+    [{ KYC_LINK_TTL: '5m', KYC_LINK_RENEWAL_MARGIN: '10m' }, /^Invalid configuration: KYC_LINK_RENEWAL_MARGIN: expected a duration shorter than KYC_LINK_TTL$/m],
+    [{ RATE_LIMIT_PER_MINUTE: '-1' }, /^Invalid configuration: RATE_LIMIT_PER_MINUTE: expected an integer/m],
+    [{ LOG_LEVEL: 'loud' }, /^Invalid configuration: LOG_LEVEL: expected fatal, error/m],
+    [{ MIGRATE_ON_START: 'perhaps' }, /^Invalid configuration: MIGRATE_ON_START: expected true or false/m],
+    [{ ALIGN_BASE_URL: 'ftp://x' }, /^Invalid configuration: ALIGN_BASE_URL: expected an http\(s\) URL/m],
+  ])('refuses to start with %j, printing one line that names the variable', async (env, pattern) => {
+    const { code, output } = await runToExit({ DATABASE_URL: 'pglite://memory', ...env })
+    expect(code).not.toBe(0)
+    expect(output).toMatch(pattern)
+    expect(output.trim().split('\n')).toHaveLength(1)
+  })
+
+  it('never prints a secret from the configuration in a refusal', async () => {
+    const { code, output } = await runToExit({
+      DATABASE_URL: 'mysql://user:supersecret@db/x',
+      ALIGN_API_KEY: 'align-key-do-not-print',
+    })
+    expect(code).not.toBe(0)
+    expect(output).not.toContain('supersecret')
+    expect(output).not.toContain('align-key-do-not-print')
+  })
+
+  describe('a running service', () => {
+    const emulator = new AlignEmulator()
+    let db: Awaited<ReturnType<typeof createTestDatabase>>
+    let svc: ServiceProcess
+
+    beforeAll(async () => {
+      await emulator.start()
+      db = await createTestDatabase()
+      svc = await ServiceProcess.start(serviceEnv(emulator, db.url))
+    })
+    afterAll(async () => {
+      await svc?.stop()
+      await emulator.stop()
+      await db?.drop()
+    })
+
+    it('answers /health/live and /health/ready (database checked) without a token', async () => {
+      await request(svc.url).get('/health/live').expect(200)
+      const ready = await request(svc.url).get('/health/ready').expect(200)
+      expect(ready.body).toMatchObject({ status: 'ok', details: { database: { status: 'up' } } })
+    })
+
+    it('serves security headers and no CORS grant by default', async () => {
+      const res = await request(svc.url).get('/health/live').set('origin', 'https://evil.example').expect(200)
+      expect(res.headers['x-content-type-options']).toBe('nosniff')
+      expect(res.headers['x-frame-options']).toBeDefined()
+      expect(res.headers['access-control-allow-origin']).toBeUndefined()
+    })
+
+    it('serves the OpenAPI document and Swagger UI', async () => {
+      const doc = await request(svc.url).get('/docs-json').expect(200)
+      expect(doc.body.openapi).toMatch(/^3\./)
+      expect(doc.body.components.securitySchemes.bearer).toMatchObject({ type: 'http', scheme: 'bearer' })
+      const paths = Object.keys(doc.body.paths)
+      for (const p of [
+        '/v1/customers',
+        '/v1/customers/{id}',
+        '/v1/customers/{id}/kyc-sessions',
+        '/v1/customers/{id}/kyc',
+        '/v1/customers/{id}/kyc/sync',
+        '/v1/customers/{id}/capabilities',
+        '/v1/sandbox/customers/{id}/simulate',
+        '/health/live',
+        '/health/ready',
+      ]) {
+        expect(paths).toContain(p)
+      }
+      const create = doc.body.paths['/v1/customers'].post
+      expect(Object.keys(create.responses)).toEqual(expect.arrayContaining(['200', '201', '400', '401', '429', '502', '503']))
+      expect(create.responses['404']).toBeUndefined()
+      expect(create.security).toEqual([{ bearer: [] }])
+      const ui = await request(svc.url).get('/docs').redirects(1)
+      expect(ui.status).toBe(200)
+      expect(ui.text).toMatch(/swagger/i)
+    })
+
+    it('writes no token, API key, email or name to its logs', async () => {
+      const email = 'secret.person@example.com'
+      const created = await request(svc.url)
+        .post('/v1/customers')
+        .set(AUTH)
+        .send({ email, type: 'individual', firstName: 'Zebediah', lastName: 'Quill' })
+        .expect(201)
+      await request(svc.url).get('/v1/customers').query({ email }).set(AUTH).expect(200)
+      await request(svc.url).get(`/v1/customers/${created.body.id}`).set('authorization', 'Bearer wrong-token-xyz').expect(401)
+      await new Promise((r) => setTimeout(r, 200))
+      expect(svc.log).toContain('request completed')
+      for (const secret of [TOKEN, 'wrong-token-xyz', emulator.apiKey, email, 'Zebediah', 'Quill']) {
+        expect(svc.log).not.toContain(secret)
+      }
+    })
+
+    it('rate limits per token with 429 rate_limited and Retry-After', async () => {
+      const limited = await ServiceProcess.start(serviceEnv(emulator, db.url, { RATE_LIMIT_PER_MINUTE: '5' }))
+      try {
+        for (let i = 0; i < 5; i++) await request(limited.url).get('/v1/customers').set(AUTH).expect(200)
+        const res = await request(limited.url).get('/v1/customers').set(AUTH).expect(429)
+        expect(res.body.code).toBe('rate_limited')
+        expect(Number(res.headers['retry-after'])).toBeGreaterThan(0)
+        // Another token has its own budget.
+        await request(limited.url).get('/v1/customers').set('authorization', 'Bearer second-token').expect(200)
+      } finally {
+        await limited.stop()
+      }
+    })
+
+    it('allows configured CORS origins only', async () => {
+      const cors = await ServiceProcess.start(serviceEnv(emulator, db.url, { CORS_ORIGINS: 'https://app.example' }))
+      try {
+        const ok = await request(cors.url).get('/health/live').set('origin', 'https://app.example').expect(200)
+        expect(ok.headers['access-control-allow-origin']).toBe('https://app.example')
+        const no = await request(cors.url).get('/health/live').set('origin', 'https://evil.example').expect(200)
+        expect(no.headers['access-control-allow-origin']).toBeUndefined()
+      } finally {
+        await cors.stop()
+      }
+    })
+
+    it('shuts down gracefully on SIGTERM, finishing the request in flight', async () => {
+      const other = await ServiceProcess.start(serviceEnv(emulator, db.url))
+      emulator.setLatency(400)
+      const inFlight = request(other.url)
+        .post('/v1/customers')
+        .set(AUTH)
+        .send({ email: 'inflight@example.com', type: 'corporate', companyName: 'In Flight' })
+      const sent = inFlight.then((r) => r)
+      await new Promise((r) => setTimeout(r, 150))
+      const code = await other.stop()
+      const res = await sent
+      emulator.setLatency(0)
+      expect(res.status).toBe(201)
+      expect(code).toBe(0)
+    })
+  })
+})
