@@ -1,3 +1,4 @@
 import { jestConfig } from '../../jest.base.mjs'
 
-export default jestConfig()
+// Unit tests next to the code (src/**/*.spec.ts); the PGlite-backed migrator spec needs time.
+export default jestConfig({ testTimeout: 60_000 })
