@@ -1,0 +1,175 @@
+import {
+  Inject,
+  Injectable,
+  Logger,
+  type OnApplicationBootstrap,
+  type OnModuleDestroy,
+} from '@nestjs/common'
+import { AlignAbortError, type AlignCustomer } from '@align-kyc/align-client'
+import { AlignGateway } from '../align/align.module.js'
+import { APP_CONFIG } from '../config/config.module.js'
+import type { AppConfig } from '../config/app-config.js'
+import { readAlignCustomer } from '../kyc/kyc-observation.js'
+import { WebhooksRepository, type ClaimedDelivery } from './webhooks.repository.js'
+
+/**
+ * How deliveries are worked off. One documented object; the per-deployment knobs
+ * (WEBHOOK_WORKER_INTERVAL, WEBHOOK_MAX_ATTEMPTS) come from the config.
+ */
+export const DELIVERY_POLICY = Object.freeze({
+  /** Deliveries claimed (and processed concurrently) per round. */
+  batchSize: 10,
+  /** First retry after about this long (exponential: ×2 per attempt, "equal jitter": 50–100 %). */
+  retryBaseMs: 1_000,
+  /** No retry waits longer than this. */
+  retryMaxMs: 15 * 60_000,
+  /** A claim's lease is the Align deadline (ALIGN_TIMEOUT_MS) plus this, for the database work. */
+  leaseMarginMs: 5_000,
+  /** Parked deliveries re-checked against recorded customers per poll. */
+  releaseBatch: 500,
+})
+
+/** Delay before attempt `attempts + 1`, after `attempts` failed ones: exponential, capped, jittered. */
+export function retryDelayMs(attempts: number, random: () => number = Math.random): number {
+  const ceiling = Math.min(DELIVERY_POLICY.retryMaxMs, DELIVERY_POLICY.retryBaseMs * 2 ** Math.max(0, attempts - 1))
+  return ceiling / 2 + random() * (ceiling / 2)
+}
+
+/**
+ * Applies stored `customer.kycs.updated` deliveries: kicked right after a delivery is acknowledged
+ * (never awaited by the request) and polled every WEBHOOK_WORKER_INTERVAL, so deliveries left
+ * behind by a crash, a failure or a newly recorded customer are picked up.
+ *
+ * Claiming is a lease, not a held row lock: a short statement claims rows with
+ * FOR UPDATE SKIP LOCKED, bumps `attempts` and moves `next_attempt_at` to the lease's end; Align is
+ * then called with no transaction open; the result is written in one transaction that first
+ * re-checks the claim (`attempts` as a fencing token) under the delivery's row lock. Holding the
+ * row lock across the Align call would pin a pooled connection (on PGlite: the only one) for up to
+ * ALIGN_TIMEOUT_MS per delivery and stall ingestion; the lease costs one extra write and, after a
+ * crash, a wait of at most the lease before another worker retries.
+ */
+@Injectable()
+export class DeliveryWorker implements OnApplicationBootstrap, OnModuleDestroy {
+  private readonly logger = new Logger('WebhookWorker')
+  private timer: NodeJS.Timeout | null = null
+  private running: Promise<void> | null = null
+  private again = false
+  private stopped = false
+  private readonly abort = new AbortController()
+  private readonly leaseMs: number
+
+  constructor(
+    private readonly deliveries: WebhooksRepository,
+    private readonly align: AlignGateway,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {
+    this.leaseMs = config.align.timeoutMs + DELIVERY_POLICY.leaseMarginMs
+  }
+
+  onApplicationBootstrap(): void {
+    const { intervalMs } = this.config.webhookWorker
+    this.timer = setInterval(() => this.poll(), intervalMs)
+    this.timer.unref()
+    this.poll() // work off whatever an earlier process left behind
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    this.stopped = true
+    if (this.timer) clearInterval(this.timer)
+    this.timer = null
+    this.abort.abort()
+    await this.running?.catch(() => undefined)
+  }
+
+  /** Starts a round now (or right after the current one); never throws, never blocks the caller. */
+  kick(): void {
+    if (this.stopped) return
+    if (this.running) {
+      this.again = true
+      return
+    }
+    this.running = this.drain()
+      .catch((e: unknown) => this.logger.warn(`delivery round failed: ${message(e)}`))
+      .finally(() => {
+        this.running = null
+        if (this.again && !this.stopped) {
+          this.again = false
+          this.kick()
+        }
+      })
+  }
+
+  /** Waits for the current round, if any (tests, shutdown). */
+  async idle(): Promise<void> {
+    while (this.running) await this.running
+  }
+
+  private poll(): void {
+    if (this.stopped) return
+    this.deliveries
+      .releaseParked(DELIVERY_POLICY.releaseBatch)
+      .then((n) => {
+        if (n) this.logger.log(`released ${n} parked deliveries whose customer is now recorded`)
+      })
+      .catch((e: unknown) => this.logger.warn(`releasing parked deliveries failed: ${message(e)}`))
+      .finally(() => this.kick())
+  }
+
+  private async drain(): Promise<void> {
+    this.again = false
+    while (!this.stopped) {
+      const claimed = await this.deliveries.claimDue(DELIVERY_POLICY.batchSize, this.leaseMs)
+      if (claimed.length === 0) return
+      await Promise.all(claimed.map((c) => this.process(c)))
+    }
+  }
+
+  private async process(claim: ClaimedDelivery): Promise<void> {
+    let alignCustomer: AlignCustomer
+    try {
+      if (!(await this.deliveries.customerIdByAlignId(claim.entityId))) {
+        if (await this.deliveries.park(claim)) this.logger.log(`delivery ${claim.id}: customer ${claim.entityId} not recorded yet, parked`)
+        return
+      }
+      alignCustomer = await this.align.client.customers.get(claim.entityId, { signal: this.abort.signal })
+    } catch (e) {
+      return this.fail(claim, e)
+    }
+    try {
+      const reading = readAlignCustomer(alignCustomer, 'webhook', claim.eventCreatedAt)
+      const result = await this.deliveries.complete(claim, reading, {
+        status: alignCustomer.kycs?.status != null ? String(alignCustomer.kycs.status) : null,
+        subStatus: alignCustomer.kycs?.sub_status != null ? String(alignCustomer.kycs.sub_status) : null,
+      })
+      if (result.kind === 'lost') this.logger.warn(`delivery ${claim.id}: claim lost (lease expired or re-queued), result discarded`)
+      else if (result.kind === 'parked') this.logger.log(`delivery ${claim.id}: customer ${claim.entityId} not recorded, parked`)
+      else if (result.decision.outcome === 'ignored' && result.decision.reason === 'unknown_value')
+        this.logger.warn(`delivery ${claim.id}: unknown value from Align kept on the delivery: ${result.decision.detail}`)
+    } catch (e) {
+      return this.fail(claim, e)
+    }
+  }
+
+  private async fail(claim: ClaimedDelivery, e: unknown): Promise<void> {
+    try {
+      if (e instanceof AlignAbortError || this.stopped) {
+        await this.deliveries.release(claim)
+        return
+      }
+      const delay = retryDelayMs(claim.attempts)
+      const status = await this.deliveries.recordFailure(claim, message(e), delay, this.config.webhookWorker.maxAttempts)
+      if (status === 'failed') {
+        this.logger.error(`delivery ${claim.id} failed for good after ${claim.attempts} attempts: ${message(e)}`)
+      } else if (status === 'pending') {
+        this.logger.warn(`delivery ${claim.id} attempt ${claim.attempts} failed (${message(e)}); next in ${Math.round(delay)} ms`)
+      }
+    } catch (e2) {
+      // The lease runs out and the delivery is retried then.
+      this.logger.warn(`delivery ${claim.id}: could not record the failure (${message(e2)}); retried after the lease`)
+    }
+  }
+}
+
+function message(e: unknown): string {
+  return e instanceof Error ? `${e.name}: ${e.message}` : String(e)
+}

@@ -1,0 +1,81 @@
+import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common'
+import { ModuleRef } from '@nestjs/core'
+import { APP_CONFIG } from '../config/config.module.js'
+import type { AppConfig } from '../config/app-config.js'
+import { KycService } from '../kyc/kyc.service.js'
+import { WebhooksRepository } from './webhooks.repository.js'
+
+/** Customers synced at once within one reconciliation batch. */
+const SYNC_CONCURRENCY = 4
+
+/**
+ * For webhooks that never arrive: every RECONCILE_INTERVAL, syncs customers that are not approved
+ * and whose last look at Align is older than RECONCILE_AFTER, at most RECONCILE_BATCH_SIZE per
+ * round. Claims are made with FOR UPDATE SKIP LOCKED and bump last_synced_at, so instances share
+ * the work and a customer is synced by one of them per RECONCILE_AFTER. RECONCILE_INTERVAL=0: off.
+ */
+@Injectable()
+export class Reconciler implements OnApplicationBootstrap, OnModuleDestroy {
+  private readonly logger = new Logger('Reconciler')
+  private timer: NodeJS.Timeout | null = null
+  private running: Promise<void> | null = null
+  private stopped = false
+  private kyc!: KycService
+
+  constructor(
+    private readonly repository: WebhooksRepository,
+    private readonly moduleRef: ModuleRef,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    // KycModule is a dynamic module (forRoot(config)) that AppModule imports once; importing it here
+    // again would register its controllers twice, so its exported service is looked up instead.
+    this.kyc = this.moduleRef.get(KycService, { strict: false })
+    const { intervalMs } = this.config.reconcile
+    if (intervalMs === 0) {
+      this.logger.log('reconciliation is off (RECONCILE_INTERVAL=0)')
+      return
+    }
+    this.timer = setInterval(() => this.tick(), intervalMs)
+    this.timer.unref()
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    this.stopped = true
+    if (this.timer) clearInterval(this.timer)
+    this.timer = null
+    await this.running?.catch(() => undefined)
+  }
+
+  private tick(): void {
+    if (this.running || this.stopped) return
+    this.running = this.runOnce()
+      .then(() => undefined)
+      .catch((e: unknown) => this.logger.warn(`reconciliation round failed: ${(e as Error).message}`))
+      .finally(() => (this.running = null))
+  }
+
+  /** One round: claims a batch of stale customers and syncs each. Returns how many were synced. */
+  async runOnce(): Promise<number> {
+    const { afterMs, batchSize } = this.config.reconcile
+    const ids = await this.repository.claimStaleCustomers(new Date(Date.now() - afterMs), batchSize)
+    if (ids.length === 0) return 0
+    let synced = 0
+    const queue = [...ids]
+    const worker = async () => {
+      for (let id = queue.shift(); id !== undefined && !this.stopped; id = queue.shift()) {
+        try {
+          await this.kyc.sync(id)
+          synced++
+        } catch (e) {
+          // Claimed already (last_synced_at bumped): tried again after RECONCILE_AFTER.
+          this.logger.warn(`sync of ${id} failed: ${(e as Error).message}`)
+        }
+      }
+    }
+    await Promise.all(Array.from({ length: Math.min(SYNC_CONCURRENCY, ids.length) }, worker))
+    this.logger.log(`reconciled ${synced}/${ids.length} customers`)
+    return synced
+  }
+}
