@@ -13,6 +13,7 @@ import { DatabaseModule } from './database/database.module.js'
 import { HealthModule } from './health/health.module.js'
 import { CustomersModule } from './customers/customers.module.js'
 import { KycModule } from './kyc/kyc.module.js'
+import { WebhooksModule } from './webhooks/webhooks.module.js'
 
 @Module({})
 export class AppModule {
@@ -32,6 +33,7 @@ export class AppModule {
         HealthModule,
         CustomersModule,
         KycModule.forRoot(config),
+        WebhooksModule,
         ...(features ?? []),
       ],
       providers: [
