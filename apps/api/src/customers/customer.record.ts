@@ -1,4 +1,5 @@
-import type { KycState, KycStatus, KycSubStatus, RailStatus } from '@align-kyc/domain'
+import type { KycState, RailStatus } from '@align-kyc/domain'
+import type { Customer } from '../generated/prisma/client.js'
 import type { CustomerDto } from './dto/customer.dto.js'
 
 /** A customer as the service layer sees it (what repositories return). */
@@ -16,24 +17,7 @@ export type CustomerRecord = {
   updatedAt: Date
 }
 
-type CustomerRow = {
-  id: string
-  alignCustomerId: string
-  email: string
-  type: 'individual' | 'corporate'
-  firstName: string | null
-  lastName: string | null
-  companyName: string | null
-  kycStatus: KycStatus
-  kycSubStatus: KycSubStatus | null
-  kycObservedAt: Date | null
-  kycUpdatedAt: Date
-  rails: unknown
-  createdAt: Date
-  updatedAt: Date
-}
-
-export function toCustomerRecord(row: CustomerRow): CustomerRecord {
+export function toCustomerRecord(row: Customer): CustomerRecord {
   return {
     id: row.id,
     alignCustomerId: row.alignCustomerId,
