@@ -20,6 +20,8 @@ function flatten(errors: ValidationError[], parent = ''): FieldError[] {
 /** Builds the configured Nest application (not yet listening). */
 export async function createApp(config: AppConfig): Promise<NestFastifyApplication> {
   const adapter = new FastifyAdapter({ bodyLimit: config.bodyLimitBytes, trustProxy: true, genReqId: requestId })
+  // JSON only: a text/plain body is refused with 415 rather than validated as a string.
+  adapter.getInstance().removeContentTypeParser('text/plain')
   adapter.getInstance().addHook('onRequest', (request, reply, done) => {
     reply.header(REQUEST_ID_HEADER, request.id)
     done()

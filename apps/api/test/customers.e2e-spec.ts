@@ -128,6 +128,22 @@ describe('customers (e2e)', () => {
     expect(res.body.code).toBe('malformed_json')
   })
 
+  it('answers odd bodies and queries with 4xx problems, never 500', async () => {
+    const bodies = ['[]', '"x"', 'null', '1e309', '{"email":{}}', '{"__proto__":{"x":1}}', '{"constructor":{"prototype":{}}}']
+    for (const body of bodies) {
+      const res = await request(stack.url).post('/v1/customers').set(AUTH).set('content-type', 'application/json').send(body)
+      expect(res.status).toBe(400)
+      expect(res.headers['content-type']).toMatch(/application\/problem\+json/)
+    }
+    const text = await request(stack.url).post('/v1/customers').set(AUTH).set('content-type', 'text/plain').send('hi').expect(415)
+    expect(text.body.code).toBe('unsupported_media_type')
+    for (const q of ['limit=1.5', 'email=a@b.co&email=c@d.co', 'cursor=%00%ff', 'status=']) {
+      const res = await request(stack.url).get(`/v1/customers?${q}`).set(AUTH)
+      expect(res.status).toBeLessThan(500)
+    }
+    expect(stack.emulator.calls()['POST /v0/customers'] ?? 0).toBe(0)
+  })
+
   it('rejects bodies over the size limit with 413', async () => {
     const res = await request(stack.url)
       .post('/v1/customers')

@@ -53,6 +53,7 @@ function fromHttpException(err: HttpException): AppError {
   const status = err.getStatus()
   if (status === 404) return new AppError('not_found', 'No such route.')
   if (status === 401) return new AppError('unauthorized', 'Send Authorization: Bearer <token>.')
+  if (status === 415) return new AppError('unsupported_media_type', 'Send JSON with Content-Type: application/json.')
   if (status === 413) return new AppError('payload_too_large', 'The request body is too large.')
   if (status === 429) return new AppError('rate_limited', 'Too many requests.', { retryAfterSeconds: 60 })
   if (status === 400) {
