@@ -60,7 +60,7 @@ export class WebhooksService {
     } else if (result.queued) {
       this.worker.kick()
     } else {
-      this.logger.log(`delivery ${result.id} for unrecorded customer ${event.entity_id} kept until it is recorded`)
+      this.logger.debug(`delivery ${result.id} for unrecorded customer ${event.entity_id} kept until it is recorded`)
     }
     return result
   }
