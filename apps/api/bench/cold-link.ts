@@ -1,0 +1,110 @@
+/**
+ * Figure 3: latency the service adds to a cold link over Align's own round trips. For N fresh
+ * customers, sequentially: POST kyc-sessions (cold: Align createKycSession, then GET customer, each
+ * with the emulator's fixed latency). Interleaved with every request, the same two emulator routes
+ * are timed directly with a bare keep-alive node:http client; added = total − Σ over the Align calls
+ * the request made (counted with emulator.calls()) of that route's median direct round trip.
+ */
+import { HttpClient } from './lib/http.js'
+import { createCustomers, linkPath } from './lib/seed.js'
+import { latency, ms, round, roundLatency } from './lib/stats.js'
+import type { BenchContext, SectionResult } from './lib/types.js'
+
+const KYC = 'POST /v0/customers/:id/kycs'
+const GET = 'GET /v0/customers/:id'
+const WARMUP = 20
+
+export async function benchColdLink(ctx: BenchContext): Promise<SectionResult> {
+  const n = ctx.options.coldCustomers
+  ctx.progress(`cold link: creating ${n + WARMUP} fresh customers (${WARMUP} for warm-up)`)
+  const ids = await createCustomers(ctx, n + WARMUP, 'cold')
+
+  // A customer only the emulator knows, for the direct round trips.
+  const direct = new HttpClient(ctx.emulator.url, { authorization: ctx.emulator.apiKey }, 1)
+  const alignId = (
+    await direct.expect([200, 201], 'POST', '/v0/customers', {
+      email: `bench-direct-${process.pid}@example.com`,
+      type: 'individual',
+      first_name: 'Direct',
+      last_name: 'Probe',
+    })
+  ).json<{ customer_id: string }>().customer_id
+  const timeDirect = async (method: string, path: string) => {
+    const t = performance.now()
+    await direct.expect([200, 201], method, path)
+    return performance.now() - t
+  }
+  const api = new HttpClient(ctx.service.url, { authorization: `Bearer ${ctx.token}` }, 1)
+
+  const rtt = { [KYC]: [] as number[], [GET]: [] as number[] }
+  const totals: number[] = []
+  const callsPerRequest: Record<string, number>[] = []
+  const countAll = () => ctx.emulator.calls()
+
+  ctx.progress(`cold link: ${WARMUP} warm-up requests, then ${n} measured, sequential`)
+  for (let i = 0; i < ids.length; i++) {
+    const measured = i >= WARMUP
+    const a = await timeDirect('POST', `/v0/customers/${alignId}/kycs`)
+    const b = await timeDirect('GET', `/v0/customers/${alignId}`)
+    const before = countAll()
+    const t = performance.now()
+    const r = await api.request('POST', linkPath(ids[i]!), {})
+    const dt = performance.now() - t
+    const after = countAll()
+    if (r.status !== 201) throw new Error(`cold link for ${ids[i]}: expected 201, got ${r.status}: ${r.body.slice(0, 300)}`)
+    if (!measured) continue
+    rtt[KYC].push(a)
+    rtt[GET].push(b)
+    totals.push(dt)
+    const delta: Record<string, number> = {}
+    for (const [k, v] of Object.entries(after)) if (v - (before[k] ?? 0)) delta[k] = v - (before[k] ?? 0)
+    callsPerRequest.push(delta)
+    if ((i - WARMUP + 1) % 50 === 0) ctx.progress(`cold link: ${i - WARMUP + 1}/${n}`)
+  }
+  direct.close()
+  api.close()
+
+  const rttKyc = latency(rtt[KYC])
+  const rttGet = latency(rtt[GET])
+  const rttP50: Record<string, number> = { [KYC]: rttKyc.p50, [GET]: rttGet.p50 }
+  const unknownRoutes = new Set<string>()
+  const added = totals.map((total, i) => {
+    let align = 0
+    for (const [route, count] of Object.entries(callsPerRequest[i]!)) {
+      if (!(route in rttP50)) unknownRoutes.add(route)
+      align += count * (rttP50[route] ?? 0)
+    }
+    return total - align
+  })
+  const total = latency(totals)
+  const add = latency(added)
+  const callShapes: Record<string, number> = {}
+  for (const c of callsPerRequest) {
+    const key = Object.entries(c).sort().map(([k, v]) => `${k}×${v}`).join(' + ') || 'none'
+    callShapes[key] = (callShapes[key] ?? 0) + 1
+  }
+  const shapeText = Object.entries(callShapes).map(([k, v]) => `${v}× [${k}]`).join('; ')
+  return {
+    key: 'coldLink',
+    title: `3. Cold link: ${n} fresh customers, sequential, emulator latency ${ctx.latencyMs} ms per Align route`,
+    rows: [
+      ['total per request', `p50 ${ms(total.p50)}  p99 ${ms(total.p99)}`],
+      [`direct ${KYC}`, `p50 ${ms(rttKyc.p50)}  p99 ${ms(rttKyc.p99)}`],
+      [`direct ${GET}`, `p50 ${ms(rttGet.p50)}  p99 ${ms(rttGet.p99)}`],
+      ['Align calls per request', shapeText],
+      ['added by the service', `p50 ${ms(add.p50)}  p99 ${ms(add.p99)}  (mean ${ms(add.mean)})`],
+      ...(unknownRoutes.size ? [['unmeasured Align routes (counted as 0)', [...unknownRoutes].join(', ')] as [string, string]] : []),
+    ],
+    targets: [{ name: 'cold link added latency p50', target: '<= 5.00 ms', measured: `${ms(add.p50)} (p99 ${ms(add.p99)})`, pass: add.p50 <= 5 }],
+    data: {
+      customers: n,
+      warmupRequests: WARMUP,
+      emulatorLatencyMs: ctx.latencyMs,
+      total: roundLatency(total),
+      directRoundTrip: { [KYC]: roundLatency(rttKyc), [GET]: roundLatency(rttGet) },
+      alignCallsPerRequest: callShapes,
+      subtractedPerCall: { [KYC]: round(rttKyc.p50), [GET]: round(rttGet.p50) },
+      added: roundLatency(add),
+    },
+  }
+}

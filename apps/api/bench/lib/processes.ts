@@ -1,0 +1,129 @@
+import { spawn, type ChildProcess } from 'node:child_process'
+import net from 'node:net'
+import path from 'node:path'
+import { fileURLToPath } from 'node:url'
+import pg from 'pg'
+import { onCleanup } from './cleanup.js'
+
+const here = path.dirname(fileURLToPath(import.meta.url))
+export const API_DIR = path.resolve(here, '../..')
+export const REPO_ROOT = path.resolve(API_DIR, '../..')
+const MAIN = path.join(API_DIR, 'dist/main.js')
+
+/** Server to create the bench database on (any database on it): BENCH_DATABASE_URL, else TEST_DATABASE_URL. */
+export const ADMIN_URL =
+  process.env.BENCH_DATABASE_URL ?? process.env.TEST_DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres'
+
+async function admin<T>(fn: (c: pg.Client) => Promise<T>): Promise<T> {
+  const client = new pg.Client({ connectionString: ADMIN_URL })
+  await client.connect()
+  try {
+    return await fn(client)
+  } finally {
+    await client.end()
+  }
+}
+
+/** An empty database (the service migrates it on start); dropped at cleanup. */
+export async function createBenchDatabase(): Promise<{ name: string; url: string }> {
+  const name = `align_kyc_bench_${process.pid}_${Date.now().toString(36)}`
+  await admin((c) => c.query(`CREATE DATABASE "${name}"`))
+  onCleanup(`drop database ${name}`, () => admin((c) => c.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`)))
+  const u = new URL(ADMIN_URL)
+  u.pathname = `/${name}`
+  return { name, url: u.toString() }
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer()
+    s.once('error', reject)
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as net.AddressInfo
+      s.close(() => resolve(port))
+    })
+  })
+}
+
+/** A child process serving HTTP on a known port, ready once `readyPath` answers 200. */
+export class ChildServer {
+  readonly output: string[] = []
+  private readonly exited: Promise<number | null>
+
+  private constructor(
+    readonly name: string,
+    readonly child: ChildProcess,
+    readonly url: string,
+  ) {
+    this.exited = new Promise((resolve) => child.once('exit', (code) => resolve(code)))
+    const keep = (c: Buffer) => {
+      this.output.push(c.toString())
+      if (this.output.length > 200) this.output.shift()
+    }
+    child.stdout!.on('data', keep)
+    child.stderr!.on('data', keep)
+  }
+
+  get pid(): number {
+    return this.child.pid!
+  }
+
+  static async start(
+    name: string,
+    args: string[],
+    env: Record<string, string>,
+    readyPath: string,
+    timeoutMs = 60_000,
+  ): Promise<ChildServer> {
+    const port = await freePort()
+    const child = spawn(process.execPath, args, {
+      cwd: API_DIR,
+      env: { PATH: process.env.PATH ?? '', HOST: '127.0.0.1', ...env, PORT: String(port) },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    })
+    const server = new ChildServer(name, child, `http://127.0.0.1:${port}`)
+    onCleanup(`stop ${name} (pid ${child.pid})`, () => server.stop())
+    await server.waitReady(readyPath, timeoutMs)
+    return server
+  }
+
+  private async waitReady(readyPath: string, timeoutMs: number): Promise<void> {
+    const deadline = Date.now() + timeoutMs
+    let exited: { code: number | null } | null = null
+    void this.exited.then((code) => (exited = { code }))
+    while (Date.now() < deadline) {
+      if (exited) {
+        const { code } = exited
+        throw new Error(`${this.name} exited (code ${code}, signal ${this.child.signalCode}) before it was ready:\n${this.output.join('')}`)
+      }
+      try {
+        const res = await fetch(this.url + readyPath, { signal: AbortSignal.timeout(2_000) })
+        await res.arrayBuffer()
+        if (res.status === 200) return
+      } catch {
+        // not listening yet
+      }
+      await new Promise((r) => setTimeout(r, 100))
+    }
+    throw new Error(`${this.name} not ready after ${timeoutMs} ms:\n${this.output.join('')}`)
+  }
+
+  /** SIGTERM, then SIGKILL if it has not exited within 10 s. */
+  async stop(): Promise<void> {
+    if (this.child.exitCode !== null || this.child.signalCode !== null) return
+    this.child.kill('SIGTERM')
+    const timer = setTimeout(() => this.child.kill('SIGKILL'), 10_000)
+    await this.exited
+    clearTimeout(timer)
+  }
+}
+
+/** The BUILT service (dist/main.js), as in production. */
+export function startService(env: Record<string, string>, nodeArgs: string[] = []): Promise<ChildServer> {
+  return ChildServer.start('service', [...nodeArgs, MAIN], env, '/health/ready')
+}
+
+/** The bare node:http + pg baseline (bench/bare-server.ts, through tsx). */
+export function startBareServer(env: Record<string, string>): Promise<ChildServer> {
+  return ChildServer.start('bare server', ['--import', 'tsx', path.join(here, '../bare-server.ts')], env, '/health')
+}

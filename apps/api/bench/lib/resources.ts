@@ -1,0 +1,79 @@
+import { readFileSync } from 'node:fs'
+import pg from 'pg'
+
+/**
+ * Where the CPU went during a measurement, to explain a throughput gap: CPU time of the server
+ * process, of the PostgreSQL backends connected to the bench database (other databases on the same
+ * server are not counted), and of this load-generating process. Linux /proc only; elsewhere the
+ * CPU figures are null. (PostgreSQL's own per-database counters are not used: backends flush them
+ * lazily, up to 10 s late, which skews short runs.)
+ */
+export type Usage = {
+  serverCpuMs: number | null
+  /** CPU ms per backend pid of the bench database */
+  backends: Map<number, number>
+  benchCpuMs: number
+}
+
+const TICK_MS = 10 // USER_HZ is 100 on every Linux this runs on
+
+function procCpuMs(pid: number | string): number | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+    // fields[0] is field 3 (state): utime is field 14, stime field 15
+    return (Number(fields[11]) + Number(fields[12])) * TICK_MS
+  } catch {
+    return null
+  }
+}
+
+export class UsageProbe {
+  private constructor(private readonly db: pg.Client) {}
+
+  static async open(databaseUrl: string): Promise<UsageProbe> {
+    const db = new pg.Client({ connectionString: databaseUrl })
+    await db.connect()
+    return new UsageProbe(db)
+  }
+
+  async snapshot(serverPid: number): Promise<Usage> {
+    const { rows } = await this.db.query<{ pid: number }>(
+      'SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()',
+    )
+    const backends = new Map<number, number>()
+    for (const { pid } of rows) {
+      const ms = procCpuMs(pid)
+      if (ms !== null) backends.set(pid, ms)
+    }
+    const cpu = process.cpuUsage()
+    return { serverCpuMs: procCpuMs(serverPid), backends, benchCpuMs: (cpu.user + cpu.system) / 1000 }
+  }
+
+  close(): Promise<void> {
+    return this.db.end()
+  }
+}
+
+export type Cost = { serverCpuMs: number | null; postgresCpuMs: number | null; benchCpuMs: number }
+
+/** CPU spent between two snapshots (a backend that appeared meanwhile counts from zero). */
+export function spent(a: Usage, b: Usage): Cost {
+  let pgMs = 0
+  for (const [pid, ms] of b.backends) pgMs += ms - (a.backends.get(pid) ?? 0)
+  return {
+    serverCpuMs: a.serverCpuMs === null || b.serverCpuMs === null ? null : b.serverCpuMs - a.serverCpuMs,
+    postgresCpuMs: b.backends.size ? pgMs : null,
+    benchCpuMs: b.benchCpuMs - a.benchCpuMs,
+  }
+}
+
+export function perRequest(costs: Cost[], requests: number) {
+  const sum = (f: (c: Cost) => number | null) =>
+    costs.some((c) => f(c) === null) ? null : Number((costs.reduce((acc, c) => acc + f(c)!, 0) / requests).toFixed(4))
+  return {
+    serverCpuMsPerReq: sum((c) => c.serverCpuMs),
+    postgresCpuMsPerReq: sum((c) => c.postgresCpuMs),
+    loadGeneratorCpuMsPerReq: sum((c) => c.benchCpuMs),
+  }
+}

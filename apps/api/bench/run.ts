@@ -1,0 +1,194 @@
+/**
+ * `npm run bench` (apps/api: `tsx bench/run.ts`; the root script builds first): one run, on this
+ * machine, of the service's performance figures against a fixed-latency Align emulator, printed
+ * as a table with PASS/FAIL per target and written to <repo>/bench/results.json.
+ *
+ *   1. warm-link throughput, service vs a bare node:http + pg route (warm-link.ts, bare-server.ts)
+ *   2. 100 concurrent link requests for one fresh customer -> one Align call (concurrent-link.ts)
+ *   3. latency added to a cold link over Align's round trips (cold-link.ts)
+ *   4. webhook ingestion, when apps/api/bench/webhook-ingestion.ts exists (HOOK below)
+ *
+ * A missed target is reported, never a non-zero exit; a bench that cannot run (e.g. no database)
+ * exits 1. The service, the bare server, the emulator and the bench database are cleaned up however
+ * the run ends (lib/cleanup.ts).
+ *
+ * Knobs: BENCH_LATENCY_MS (5), BENCH_CONNECTIONS (10), BENCH_DURATION_SEC (9), BENCH_ROUNDS (2),
+ * BENCH_WARM_CUSTOMERS (20), BENCH_CONCURRENT (100), BENCH_COLD_CUSTOMERS (200),
+ * BENCH_DATABASE_URL (admin URL of the PostgreSQL server; else TEST_DATABASE_URL, else local trust),
+ * BENCH_RESULTS (output path; default <repo>/bench/results.json).
+ */
+import { existsSync } from 'node:fs'
+import { mkdir, writeFile } from 'node:fs/promises'
+import os from 'node:os'
+import path from 'node:path'
+import { fileURLToPath, pathToFileURL } from 'node:url'
+import { execFileSync } from 'node:child_process'
+import { AlignEmulator } from '@align-kyc/align-client/testing'
+import { serviceEnv, TOKEN } from '../test/support/test-app.js'
+import { benchColdLink } from './cold-link.js'
+import { benchConcurrentLink } from './concurrent-link.js'
+import { cleanup, installCleanupHandlers, onCleanup } from './lib/cleanup.js'
+import { HttpClient } from './lib/http.js'
+import { REPO_ROOT, createBenchDatabase, startService } from './lib/processes.js'
+import { progress, table, type Target } from './lib/stats.js'
+import type { BenchContext, BenchOptions, SectionResult } from './lib/types.js'
+import { benchWarmLink } from './warm-link.js'
+
+const here = path.dirname(fileURLToPath(import.meta.url))
+const num = (name: string, fallback: number) => {
+  const v = process.env[name]
+  const n = v === undefined || v === '' ? fallback : Number(v)
+  if (!Number.isFinite(n) || n < 0) throw new Error(`${name}: expected a non-negative number, got "${v}"`)
+  return n
+}
+
+const options: BenchOptions = {
+  latencyMs: num('BENCH_LATENCY_MS', 5),
+  connections: num('BENCH_CONNECTIONS', 10),
+  durationSec: num('BENCH_DURATION_SEC', 9),
+  rounds: num('BENCH_ROUNDS', 2),
+  warmCustomers: num('BENCH_WARM_CUSTOMERS', 20),
+  concurrentRequests: num('BENCH_CONCURRENT', 100),
+  coldCustomers: num('BENCH_COLD_CUSTOMERS', 200),
+}
+const RESULTS = process.env.BENCH_RESULTS ?? path.join(REPO_ROOT, 'bench/results.json')
+
+/** The service's settings for the whole run (printed and recorded). */
+const SERVICE_SETTINGS = {
+  RATE_LIMIT_PER_MINUTE: '0',
+  LOG_LEVEL: 'warn',
+  MIGRATE_ON_START: 'true',
+  NODE_ENV: 'production',
+  WEBHOOK_WORKER_INTERVAL: '2s',
+}
+
+// HOOK (figure 4): another engineer adds apps/api/bench/webhook-ingestion.ts exporting
+// `benchWebhookIngestion(ctx: BenchContext)`. When the file exists it is run after the other
+// figures with the same stack; it should resolve to a SectionResult (lib/types.ts); anything else
+// it resolves to is recorded as is under `webhookIngestion`.
+async function webhookIngestion(ctx: BenchContext): Promise<SectionResult | { skipped: string }> {
+  const file = ['webhook-ingestion.ts', 'webhook-ingestion.js'].map((f) => path.join(here, f)).find((f) => existsSync(f))
+  if (!file) return { skipped: 'apps/api/bench/webhook-ingestion.ts not present' }
+  const mod = (await import(pathToFileURL(file).href)) as { benchWebhookIngestion?: (ctx: BenchContext) => Promise<unknown> }
+  if (typeof mod.benchWebhookIngestion !== 'function') return { skipped: `${path.basename(file)} does not export benchWebhookIngestion()` }
+  ctx.progress('webhook ingestion: running benchWebhookIngestion()')
+  const out = await mod.benchWebhookIngestion(ctx)
+  if (out && typeof out === 'object' && 'rows' in out && 'targets' in out) return { ...(out as SectionResult), key: 'webhookIngestion' }
+  return { key: 'webhookIngestion', title: '4. Webhook ingestion', rows: [['result', JSON.stringify(out)]], targets: [], data: { result: out } }
+}
+
+function machine() {
+  const cpus = os.cpus()
+  let postgres: string | null = null
+  try {
+    postgres = execFileSync('psql', ['--version'], { encoding: 'utf8' }).trim()
+  } catch {
+    /* optional */
+  }
+  let commit = process.env.BENCH_GIT_COMMIT ?? null
+  let dirtySources: boolean | null = null
+  try {
+    commit ??= execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: REPO_ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim()
+    dirtySources =
+      execFileSync('git', ['status', '--porcelain', '--', 'apps/api/src', 'packages'], { cwd: REPO_ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim() !== ''
+  } catch {
+    /* not a git checkout */
+  }
+  return {
+    gitCommit: commit,
+    uncommittedSourceChanges: dirtySources,
+    cpus: cpus.length,
+    availableParallelism: os.availableParallelism?.() ?? cpus.length,
+    cpuModel: cpus[0]?.model ?? 'unknown',
+    totalMemoryGiB: Number((os.totalmem() / 2 ** 30).toFixed(1)),
+    loadAverageAtStart: os.loadavg().map((v) => Number(v.toFixed(2))),
+    platform: `${os.platform()} ${os.release()} ${os.arch()}`,
+    node: process.version,
+    psqlClient: postgres,
+    date: new Date().toISOString(),
+  }
+}
+
+async function main(): Promise<void> {
+  installCleanupHandlers()
+  const info = machine()
+  console.log(
+    `bench: ${info.cpus} CPU(s) ${info.cpuModel}, Node ${info.node}, load ${info.loadAverageAtStart.join(' ')}, ` +
+      `commit ${info.gitCommit ?? '?'}${info.uncommittedSourceChanges ? ' + uncommitted changes' : ''}`,
+  )
+  console.log(
+    `bench: service = built dist/main.js with ${Object.entries(SERVICE_SETTINGS).map(([k, v]) => `${k}=${v}`).join(' ')}, ` +
+      `fresh PostgreSQL database; Align emulator with ${options.latencyMs} ms latency on every route`,
+  )
+
+  const emulator = new AlignEmulator()
+  await emulator.start()
+  onCleanup('stop emulator', () => emulator.stop())
+  emulator.setLatency(options.latencyMs)
+
+  const db = await createBenchDatabase()
+  progress(`database ${db.name} created; starting the service (migrates on start)`)
+  const service = await startService(serviceEnv(emulator, db.url, SERVICE_SETTINGS))
+  const api = new HttpClient(service.url, { authorization: `Bearer ${TOKEN}` }, 8)
+  onCleanup('close client', () => api.close())
+  progress(`service pid ${service.pid} ready at ${service.url}`)
+
+  const ctx: BenchContext = {
+    emulator,
+    latencyMs: options.latencyMs,
+    service: { url: service.url, pid: service.pid },
+    databaseUrl: db.url,
+    token: TOKEN,
+    api,
+    options,
+    progress,
+  }
+
+  const sections: SectionResult[] = []
+  sections.push(await benchWarmLink(ctx))
+  sections.push(await benchConcurrentLink(ctx))
+  sections.push(await benchColdLink(ctx))
+  const hook = await webhookIngestion(ctx)
+  if ('skipped' in hook) progress(`webhook ingestion: not measured (${hook.skipped})`)
+  else sections.push(hook)
+
+  const targets: Target[] = sections.flatMap((s) => s.targets)
+  console.log('')
+  for (const s of sections) {
+    console.log(s.title)
+    console.log(table(['figure', 'value'], s.rows))
+    console.log('')
+  }
+  console.log(table(['target', 'goal', 'measured', 'result'], targets.map((t) => [t.name, t.target, t.measured, t.pass ? 'PASS' : 'FAIL'])))
+  const failed = targets.filter((t) => !t.pass)
+  console.log(failed.length ? `\n${failed.length} of ${targets.length} targets MISSED (see above)` : `\nall ${targets.length} targets met`)
+
+  const results = {
+    machine: { ...info, loadAverageAtEnd: os.loadavg().map((v) => Number(v.toFixed(2))) },
+    setup: {
+      service: 'apps/api/dist/main.js as a child process (NestJS on Fastify, Prisma adapter-pg pool max 20)',
+      serviceSettings: SERVICE_SETTINGS,
+      database: 'fresh PostgreSQL database per run, migrated by the service (MIGRATE_ON_START=true), dropped afterwards',
+      emulator: `in-process AlignEmulator, setLatency(${options.latencyMs}) on every route`,
+      options,
+    },
+    ...Object.fromEntries(sections.map((s) => [s.key, { title: s.title, ...s.data }])),
+    ...('skipped' in hook ? { webhookIngestion: { skipped: hook.skipped } } : {}),
+    targets,
+    allTargetsMet: failed.length === 0,
+  }
+  await mkdir(path.dirname(RESULTS), { recursive: true })
+  await writeFile(RESULTS, `${JSON.stringify(results, null, 2)}\n`)
+  console.log(`results written to ${path.relative(process.cwd(), RESULTS) || RESULTS}`)
+}
+
+let code = 0
+try {
+  await main()
+} catch (e) {
+  code = 1
+  process.stderr.write(`bench failed: ${(e as Error).stack ?? String(e)}\n`)
+} finally {
+  await cleanup()
+}
+process.exit(code)

@@ -1,0 +1,164 @@
+/**
+ * Figure 1: warm-link throughput. `POST /v1/customers/:id/kyc-sessions` with body `{}` for customers
+ * that already have a live link (the reuse path: one indexed read, no Align call), on the service vs
+ * a bare node:http + pg route doing the same read (bare-server.ts), alternating rounds in one run.
+ */
+import autocannon from 'autocannon'
+import { startBareServer, type ChildServer } from './lib/processes.js'
+import { createCustomers, linkPath } from './lib/seed.js'
+import { perRequest, spent, UsageProbe, type Cost } from './lib/resources.js'
+import { latency, ms, round, roundLatency, type Latency } from './lib/stats.js'
+import type { BenchContext, SectionResult } from './lib/types.js'
+
+type Run = { okRequests: number; otherResponses: number; errors: number; seconds: number; samples: number[]; cost?: Cost }
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
+
+function cannon(url: string, token: string, paths: string[], connections: number, seconds: number): Promise<Run> {
+  return new Promise((resolve, reject) => {
+    const samples: number[] = []
+    let ok = 0
+    let other = 0
+    const started = performance.now()
+    const instance = autocannon(
+      {
+        url,
+        connections,
+        pipelining: 1,
+        duration: seconds,
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+        // Each connection walks the list in order, then starts over.
+        requests: paths.map((path) => ({ method: 'POST' as const, path, body: '{}' })),
+      },
+      (err, result) => {
+        if (err) return reject(err)
+        resolve({
+          okRequests: ok,
+          otherResponses: other,
+          errors: result.errors + result.timeouts,
+          seconds: (performance.now() - started) / 1000,
+          samples,
+        })
+      },
+    )
+    instance.on('response', (_client, status, _bytes, responseTime) => {
+      if (status >= 200 && status < 300) {
+        ok++
+        samples.push(responseTime)
+      } else other++
+    })
+  })
+}
+
+type Side = {
+  rps: number
+  lat: Latency
+  ok: number
+  other: number
+  errors: number
+  rounds: number[]
+  cost: ReturnType<typeof perRequest>
+}
+
+function merge(runs: Run[]): Side {
+  const seconds = runs.reduce((a, r) => a + r.seconds, 0)
+  const ok = runs.reduce((a, r) => a + r.okRequests, 0)
+  return {
+    rps: ok / seconds,
+    lat: latency(runs.flatMap((r) => r.samples)),
+    ok,
+    other: runs.reduce((a, r) => a + r.otherResponses, 0),
+    errors: runs.reduce((a, r) => a + r.errors, 0),
+    rounds: runs.map((r) => r.okRequests / r.seconds),
+    cost: perRequest(runs.map((r) => r.cost!), ok),
+  }
+}
+
+export async function benchWarmLink(ctx: BenchContext): Promise<SectionResult> {
+  const { connections, durationSec, rounds, warmCustomers } = ctx.options
+  ctx.progress(`warm link: creating ${warmCustomers} customers, each with a live link`)
+  const ids = await createCustomers(ctx, warmCustomers, 'warm')
+  for (const id of ids) await ctx.api.expect([201], 'POST', linkPath(id), {})
+  const paths = ids.map(linkPath)
+  for (const p of paths) await ctx.api.expect([200], 'POST', p, {}) // reused from now on
+
+  let bare: ChildServer | null = null
+  const probe = await UsageProbe.open(ctx.databaseUrl)
+  try {
+    bare = await startBareServer({ DATABASE_URL: ctx.databaseUrl, API_TOKEN: ctx.token, POOL_MAX: '20' })
+    for (const p of paths) {
+      const r = await fetch(bare.url + p, { method: 'POST', headers: { authorization: `Bearer ${ctx.token}` }, body: '{}' })
+      if (r.status !== 200) throw new Error(`bare server answered ${r.status}: ${await r.text()}`)
+    }
+
+    const targets = { service: ctx.service.url, bare: bare.url }
+    ctx.progress(`warm link: warm-up, 3 s each side (${connections} connections)`)
+    await cannon(targets.service, ctx.token, paths, connections, 3)
+    await cannon(targets.bare, ctx.token, paths, connections, 3)
+
+    ctx.emulator.resetCalls()
+    const runs: { service: Run[]; bare: Run[] } = { service: [], bare: [] }
+    for (let r = 1; r <= rounds; r++) {
+      for (const side of ['service', 'bare'] as const) {
+        const pid = side === 'service' ? ctx.service.pid : bare.pid
+        await sleep(500)
+        const before = await probe.snapshot(pid)
+        const run = await cannon(targets[side], ctx.token, paths, connections, durationSec)
+        run.cost = spent(before, await probe.snapshot(pid))
+        runs[side].push(run)
+        const l = latency(run.samples)
+        ctx.progress(
+          `warm link: round ${r}/${rounds} ${side.padEnd(7)} ${(run.okRequests / run.seconds).toFixed(0)} req/s, ` +
+            `p50 ${ms(l.p50)}, p99 ${ms(l.p99)}${run.otherResponses + run.errors ? `, ${run.otherResponses} non-2xx, ${run.errors} errors` : ''}`,
+        )
+      }
+    }
+    const alignCalls = Object.values(ctx.emulator.calls()).reduce((a, b) => a + b, 0)
+
+    const s = merge(runs.service)
+    const b = merge(runs.bare)
+    const ratio = s.rps / b.rps
+    const tail = s.lat.p99 / s.lat.p50
+    const clean = s.other + s.errors + b.other + b.errors === 0
+    return {
+      key: 'warmLink',
+      title: `1. Warm link: POST /v1/customers/:id/kyc-sessions {} (live link reused), ${connections} connections, ${rounds}×${durationSec} s per side, alternating`,
+      rows: [
+        ['customers', `${warmCustomers} with live links, requests spread round-robin over them`],
+        ['service', `${s.rps.toFixed(0)} req/s  p50 ${ms(s.lat.p50)}  p99 ${ms(s.lat.p99)}  (rounds: ${s.rounds.map((v) => v.toFixed(0)).join(', ')} req/s)`],
+        ['bare node:http + pg', `${b.rps.toFixed(0)} req/s  p50 ${ms(b.lat.p50)}  p99 ${ms(b.lat.p99)}  (rounds: ${b.rounds.map((v) => v.toFixed(0)).join(', ')} req/s)`],
+        ['ratio service/bare', `${ratio.toFixed(2)}`],
+        ['p99/p50', `service ${tail.toFixed(2)}, bare ${(b.lat.p99 / b.lat.p50).toFixed(2)} (for comparison, no target)`],
+        ['CPU ms per request: server process', `service ${fmtCost(s.cost.serverCpuMsPerReq)}, bare ${fmtCost(b.cost.serverCpuMsPerReq)}`],
+        ['CPU ms per request: PG backends', `service ${fmtCost(s.cost.postgresCpuMsPerReq)}, bare ${fmtCost(b.cost.postgresCpuMsPerReq)}`],
+        ['CPU ms per request: autocannon', `service ${fmtCost(s.cost.loadGeneratorCpuMsPerReq)}, bare ${fmtCost(b.cost.loadGeneratorCpuMsPerReq)}`],
+        ['non-2xx / errors', `service ${s.other}/${s.errors}, bare ${b.other}/${b.errors}`],
+        ['Align calls during the runs', String(alignCalls)],
+      ],
+      targets: [
+        { name: 'warm link throughput ratio (service/bare)', target: '>= 0.60', measured: ratio.toFixed(2), pass: ratio >= 0.6 && clean },
+        { name: 'warm link service p99 <= 3 × p50', target: '<= 3.00', measured: `${tail.toFixed(2)} (p50 ${ms(s.lat.p50)}, p99 ${ms(s.lat.p99)})`, pass: tail <= 3 && clean },
+      ],
+      data: {
+        customers: warmCustomers,
+        spread: 'round-robin over the customers, each autocannon connection walking the list',
+        connections,
+        durationSecPerRound: durationSec,
+        rounds,
+        warmupSecPerSide: 3,
+        latencySource: 'per-response times from autocannon response events (float ms), all rounds pooled',
+        service: { reqPerSec: round(s.rps, 1), ...roundLatency(s.lat), ok: s.ok, non2xx: s.other, errors: s.errors, roundsReqPerSec: s.rounds.map((v) => round(v, 1)), cost: s.cost },
+        bare: { reqPerSec: round(b.rps, 1), ...roundLatency(b.lat), ok: b.ok, non2xx: b.other, errors: b.errors, roundsReqPerSec: b.rounds.map((v) => round(v, 1)), cost: b.cost },
+        ratio: round(ratio),
+        serviceP99OverP50: round(tail),
+        bareP99OverP50: round(b.lat.p99 / b.lat.p50),
+        alignCallsDuringRuns: alignCalls,
+      },
+    }
+  } finally {
+    await probe.close()
+    await bare?.stop()
+  }
+}
+
+const fmtCost = (v: number | null) => (v === null ? 'n/a' : v.toFixed(3))
