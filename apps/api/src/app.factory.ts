@@ -2,10 +2,9 @@ import helmet from '@fastify/helmet'
 import { Logger as NestLogger, ValidationPipe, type ValidationError } from '@nestjs/common'
 import { NestFactory } from '@nestjs/core'
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify'
-import { Logger } from 'nestjs-pino'
 import { AppModule } from './app.module.js'
 import { AppError, type FieldError } from './common/app-error.js'
-import { REQUEST_ID_HEADER, requestId } from './common/logging.js'
+import { createRootLogger, logRequests, PinoNestLogger, REQUEST_ID_HEADER, requestId } from './common/logging.js'
 import type { AppConfig } from './config/app-config.js'
 import { setupOpenApi } from './openapi.js'
 
@@ -19,7 +18,9 @@ function flatten(errors: ValidationError[], parent = ''): FieldError[] {
 
 /** Builds the configured Nest application (not yet listening). */
 export async function createApp(config: AppConfig): Promise<NestFastifyApplication> {
+  const root = createRootLogger(config)
   const adapter = new FastifyAdapter({ bodyLimit: config.bodyLimitBytes, trustProxy: true, genReqId: requestId })
+  logRequests(adapter.getInstance(), root)
   // JSON only: a text/plain body is refused with 415 rather than validated as a string.
   adapter.getInstance().removeContentTypeParser('text/plain')
   adapter.getInstance().addHook('onRequest', (request, reply, done) => {
@@ -31,7 +32,7 @@ export async function createApp(config: AppConfig): Promise<NestFastifyApplicati
     bufferLogs: true,
     abortOnError: false,
   })
-  app.useLogger(app.get(Logger))
+  app.useLogger(new PinoNestLogger(root))
   app.flushLogs()
   await app.register(helmet, {
     contentSecurityPolicy: {
@@ -43,7 +44,8 @@ export async function createApp(config: AppConfig): Promise<NestFastifyApplicati
       },
     },
   })
-  app.enableCors({ origin: config.corsOrigins.length ? config.corsOrigins : false })
+  // Only when origins are configured: the CORS hook otherwise costs every request for nothing.
+  if (config.corsOrigins.length) app.enableCors({ origin: config.corsOrigins })
   app.useGlobalPipes(
     new ValidationPipe({
       whitelist: true,

@@ -1,10 +1,8 @@
 import { type DynamicModule, Module } from '@nestjs/common'
 import { APP_FILTER, APP_GUARD } from '@nestjs/core'
 import { ThrottlerModule } from '@nestjs/throttler'
-import { LoggerModule } from 'nestjs-pino'
 import { AlignModule } from './align/align.module.js'
 import { BearerAuthGuard } from './common/auth.guard.js'
-import { loggerParams } from './common/logging.js'
 import { ProblemFilter } from './common/problem.filter.js'
 import { TokenThrottlerGuard } from './common/throttler.guard.js'
 import type { AppConfig } from './config/app-config.js'
@@ -23,7 +21,6 @@ export class AppModule {
       module: AppModule,
       imports: [
         AppConfigModule.forRoot(config),
-        LoggerModule.forRoot(loggerParams(config)),
         ThrottlerModule.forRoot({
           throttlers: [{ name: 'default', ttl: 60_000, limit: Math.max(1, config.rateLimitPerMinute) }],
           skipIf: () => config.rateLimitPerMinute === 0,

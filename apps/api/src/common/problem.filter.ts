@@ -91,9 +91,12 @@ export class ProblemFilter implements ExceptionFilter {
     const request = ctx.getRequest<FastifyRequest>()
     const error = toAppError(exception)
     if (error.code === 'internal_error') {
-      this.logger.error({ err: exception }, 'unhandled error')
+      this.logger.error({ msg: 'unhandled error', reqId: request.id, err: exception })
     } else if (error.status >= 500) {
-      this.logger.warn(`${error.code}: ${exception instanceof Error ? exception.message : String(exception)}`)
+      this.logger.warn({
+        msg: `${error.code}: ${exception instanceof Error ? exception.message : String(exception)}`,
+        reqId: request.id,
+      })
     }
     if (error.extra.retryAfterSeconds !== undefined) reply.header('retry-after', String(error.extra.retryAfterSeconds))
     reply

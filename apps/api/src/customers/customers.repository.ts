@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common'
-import type { KycStatus } from '@align-kyc/domain'
+import { initialKycState, type KycStatus } from '@align-kyc/domain'
 import { APP_CONFIG } from '../config/config.module.js'
 import type { AppConfig } from '../config/app-config.js'
 import { PrismaService } from '../database/prisma.service.js'
@@ -97,13 +97,13 @@ export class CustomersRepository {
             rails: n.reading.rails,
           },
         })
-        const decision = await applyReadingLocked(tx, row.id, n.reading)
+        // The row is this transaction's own (invisible to others until commit): no lock to take.
+        const { customer } = await applyReadingLocked(tx, row.id, n.reading, initialKycState())
         await tx.webhookDelivery.updateMany({
           where: { entityId: n.alignCustomerId, status: 'pending', nextAttemptAt: null },
           data: { nextAttemptAt: new Date() },
         })
-        const fresh = decision.outcome === 'applied' ? await tx.customer.findUniqueOrThrow({ where: { id: row.id } }) : row
-        return { customer: toCustomerRecord(fresh), created: true }
+        return { customer: toCustomerRecord(customer), created: true }
       },
       this.longTransaction(),
     )

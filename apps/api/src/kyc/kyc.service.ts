@@ -9,6 +9,7 @@ import {
   type LinkPolicy,
   type ObservationSource,
 } from '@align-kyc/domain'
+import { AlignError } from '@align-kyc/align-client'
 import { AlignGateway } from '../align/align.module.js'
 import { AppError } from '../common/app-error.js'
 import { APP_CONFIG } from '../config/config.module.js'
@@ -59,9 +60,9 @@ export class KycService {
     if (first.action === 'reuse') return linkResult(warm, true)
     if (first.action === 'refuse') throw alreadyApproved()
 
-    return this.kyc.withCustomerLock(customerId, async (locked) => {
+    const result = await this.kyc.withCustomerLock(customerId, async (locked) => {
       const now = new Date()
-      const current = await locked.read()
+      const current = locked.current
       // A forced renewal is satisfied by a link another request created after this one arrived.
       const force = forceRenew && !(current.session && current.session.createdAt >= requestedAt)
       const decision = this.decide(current, force, now)
@@ -81,14 +82,17 @@ export class KycService {
         // Record the status Align reports with the new link (history source `session`). The link is
         // already valid, so a failure here is logged, not fatal: sync or a webhook will catch up.
         const fresh = await this.align.client.customers.get(alignId)
-        const decision2 = await locked.applyReading(readAlignCustomer(fresh, 'session', new Date()))
-        this.logIgnored(customerId, decision2)
-        customer = (await locked.read()).customer
+        const applied = await locked.applyReading(readAlignCustomer(fresh, 'session', new Date()))
+        this.logIgnored(customerId, applied.decision)
+        customer = applied.customer
       } catch (e) {
-        this.logger.warn(`status after new link not recorded for ${customerId}: ${(e as Error).message}`)
+        if (!(e instanceof AlignError)) throw e // a database error has aborted the transaction: fail whole
+        this.logger.warn(`status after new link not recorded for ${customerId}: ${e.message}`)
       }
       return linkResult({ customer, session }, false)
     })
+    if (!result) throw notFound(customerId)
+    return result
   }
 
   async view(customerId: string): Promise<KycView> {

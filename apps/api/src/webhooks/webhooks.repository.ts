@@ -169,7 +169,7 @@ export class WebhooksRepository {
         await tx.webhookDelivery.update({ where: { id: claim.id }, data: { nextAttemptAt: null } })
         return { kind: 'parked' } as const
       }
-      const decision = await applyReadingLocked(tx, customer.id, reading)
+      const { decision } = await applyReadingLocked(tx, customer.id, reading)
       await tx.webhookDelivery.update({
         where: { id: claim.id },
         data: {
