@@ -3,6 +3,7 @@ import { initialKycState, type KycStatus } from '@align-kyc/domain'
 import { APP_CONFIG } from '../config/config.module.js'
 import type { AppConfig } from '../config/app-config.js'
 import { PrismaService } from '../database/prisma.service.js'
+import { prismaSql } from '../database/sql.js'
 import type { AlignReading } from '../kyc/kyc-observation.js'
 import { applyReadingLocked } from '../kyc/kyc-state.store.js'
 import { toCustomerRecord, type CustomerRecord } from './customer.record.js'
@@ -98,12 +99,12 @@ export class CustomersRepository {
           },
         })
         // The row is this transaction's own (invisible to others until commit): no lock to take.
-        const { customer } = await applyReadingLocked(tx, row.id, n.reading, initialKycState())
+        const { customer } = await applyReadingLocked(prismaSql(tx), row.id, n.reading, initialKycState())
         await tx.webhookDelivery.updateMany({
           where: { entityId: n.alignCustomerId, status: 'pending', nextAttemptAt: null },
           data: { nextAttemptAt: new Date() },
         })
-        return { customer: toCustomerRecord(customer), created: true }
+        return { customer, created: true }
       },
       this.longTransaction(),
     )

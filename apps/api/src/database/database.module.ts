@@ -3,10 +3,12 @@ import { Global, Logger, Module } from '@nestjs/common'
 import { PGlite } from '@electric-sql/pglite'
 import { PrismaPg } from '@prisma/adapter-pg'
 import { PrismaPGlite } from 'pglite-prisma-adapter'
+import pg from 'pg'
 import { APP_CONFIG } from '../config/config.module.js'
 import type { AppConfig } from '../config/app-config.js'
 import { Migrator } from './migrator/migrator.js'
 import { PrismaService } from './prisma.service.js'
+import { pgDatabase, pgliteDatabase } from './sql.js'
 
 const logger = new Logger('Database')
 
@@ -20,7 +22,14 @@ export async function openDatabase(config: AppConfig): Promise<PrismaService> {
       const applied = await new Migrator().deploy({ kind: 'postgres', url: target.url })
       if (applied.length) logger.log(`applied migrations: ${applied.join(', ')}`)
     }
-    prisma = new PrismaService(new PrismaPg({ connectionString: target.url, max: 20 }), null, 'postgres')
+    // One pool for Prisma and for the plain-SQL hot paths. A request waits at most the Align timeout
+    // plus a margin for a connection (link renewals hold one while Align answers).
+    const pool = new pg.Pool({
+      connectionString: target.url,
+      max: 20,
+      connectionTimeoutMillis: config.align.timeoutMs + 10_000,
+    })
+    prisma = new PrismaService(new PrismaPg(pool), null, 'postgres', pgDatabase(pool))
   } else {
     if (target.dataDir) await mkdir(target.dataDir, { recursive: true })
     const pglite = await PGlite.create(target.dataDir ?? undefined)
@@ -28,7 +37,7 @@ export async function openDatabase(config: AppConfig): Promise<PrismaService> {
       const applied = await new Migrator().deploy({ kind: 'pglite', db: pglite })
       if (applied.length) logger.log(`applied migrations: ${applied.join(', ')}`)
     }
-    prisma = new PrismaService(new PrismaPGlite(pglite), pglite, 'pglite')
+    prisma = new PrismaService(new PrismaPGlite(pglite), pglite, 'pglite', pgliteDatabase(pglite))
   }
   await prisma.$connect()
   logger.log(

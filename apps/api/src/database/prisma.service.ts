@@ -2,6 +2,7 @@ import { Logger, type OnApplicationShutdown } from '@nestjs/common'
 import type { PGlite } from '@electric-sql/pglite'
 import type { SqlDriverAdapterFactory } from '@prisma/driver-adapter-utils'
 import { PrismaClient } from '../generated/prisma/client.js'
+import type { SqlDatabase } from './sql.js'
 
 /**
  * The one PrismaClient of the process, on a driver adapter (adapter-pg for PostgreSQL,
@@ -16,6 +17,8 @@ export class PrismaService extends PrismaClient implements OnApplicationShutdown
     readonly pglite: PGlite | null,
     /** 'postgres' or 'pglite': a few statements differ (e.g. SKIP LOCKED is pointless on one connection). */
     readonly flavour: 'postgres' | 'pglite',
+    /** Plain SQL on the same connections, for the hot paths (see sql.ts). */
+    readonly sql: SqlDatabase,
   ) {
     super({ adapter })
   }
@@ -26,6 +29,7 @@ export class PrismaService extends PrismaClient implements OnApplicationShutdown
    */
   async onApplicationShutdown(): Promise<void> {
     await this.$disconnect().catch((e: unknown) => this.logger.warn(`disconnect failed: ${String(e)}`))
+    await this.sql.close().catch((e: unknown) => this.logger.warn(`closing the pool failed: ${String(e)}`))
     if (this.pglite && !this.pglite.closed) await this.pglite.close()
   }
 }

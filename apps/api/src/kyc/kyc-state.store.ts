@@ -1,16 +1,27 @@
+import { randomUUID } from 'node:crypto'
 import { applyObservation, type ApplyDecision, type KycState, type KycStatus, type KycSubStatus } from '@align-kyc/domain'
-import type { Tx } from '../database/tx.js'
-import type { Customer } from '../generated/prisma/client.js'
+import {
+  CUSTOMER_SQL_COLUMNS,
+  customerFromSqlRow,
+  type CustomerRecord,
+  type CustomerSqlRow,
+} from '../customers/customer.record.js'
+import type { Sql } from '../database/sql.js'
 import type { AlignReading } from './kyc-observation.js'
 
-/**
- * Locks a customer's row (SELECT ... FOR UPDATE) and reads its KYC state in the same statement.
- * Returns null when there is no such customer. Repository-internal.
+/*
+ * The one write path of a KYC observation, in plain SQL so it runs both inside a Prisma interactive
+ * transaction (prismaSql: webhooks, customer creation) and on the pg/PGlite connection of the link
+ * path (SqlDatabase.transaction), where Prisma's per-statement cost was too high. Repository-internal.
  */
-export async function lockKycState(tx: Tx, customerId: string): Promise<KycState | null> {
-  const rows = await tx.$queryRaw<{ s: KycStatus; ss: KycSubStatus | null; at: Date | null }[]>`
-    SELECT kyc_status::text AS s, kyc_sub_status::text AS ss, kyc_observed_at AS at
-    FROM customers WHERE id = ${customerId}::uuid FOR UPDATE`
+
+/** Locks a customer's row (SELECT ... FOR UPDATE) and reads its KYC state; null if there is none. */
+export async function lockKycState(sql: Sql, customerId: string): Promise<KycState | null> {
+  const rows = await sql<{ s: KycStatus; ss: KycSubStatus | null; at: Date | null }>(
+    `SELECT kyc_status::text AS s, kyc_sub_status::text AS ss, kyc_observed_at AS at
+       FROM customers WHERE id = $1::uuid FOR UPDATE`,
+    [customerId],
+  )
   const r = rows[0]
   return r ? { status: r.s, subStatus: r.ss, observedAt: r.at } : null
 }
@@ -18,47 +29,46 @@ export async function lockKycState(tx: Tx, customerId: string): Promise<KycState
 /**
  * Applies one observation to a customer inside the caller's transaction: locks the customer row
  * (so concurrent webhooks, syncs and sessions for one customer serialise; pass `locked` when the
- * caller already holds the lock and has just read the state), lets the domain decide, then writes
- * the new state and its history entry together. Rails are refreshed unless the observation is stale
- * or unreadable. Returns the decision and the customer row as written. Repository-internal: only
- * *.repository.ts call it.
+ * caller already holds the lock and has read the state since), lets the domain decide, then writes
+ * the new state and its history entry in one statement. Rails are refreshed unless the observation
+ * is stale or unreadable. Returns the decision and the customer as written.
  */
 export async function applyReadingLocked(
-  tx: Tx,
+  sql: Sql,
   customerId: string,
   reading: AlignReading,
   locked?: KycState,
-): Promise<{ decision: ApplyDecision; customer: Customer }> {
-  const current = locked ?? (await lockKycState(tx, customerId))
+): Promise<{ decision: ApplyDecision; customer: CustomerRecord }> {
+  const current = locked ?? (await lockKycState(sql, customerId))
   if (!current) throw new Error(`customer ${customerId} vanished while applying an observation`)
   const decision = applyObservation(current, reading.observation)
   const now = new Date()
   const refreshRails = decision.outcome === 'applied' || decision.reason === 'same_state' || decision.reason === 'terminal'
-  const customer = await tx.customer.update({
-    where: { id: customerId },
-    data: {
-      lastSyncedAt: now,
-      kycObservedAt: decision.state.observedAt,
-      ...(refreshRails ? { rails: reading.rails } : {}),
-      ...(decision.outcome === 'applied'
-        ? { kycStatus: decision.state.status, kycSubStatus: decision.state.subStatus, kycUpdatedAt: now }
-        : {}),
-    },
-  })
+
+  const params: unknown[] = [customerId, now, decision.state.observedAt]
+  const param = (v: unknown) => `$${params.push(v)}`
+  const sets = ['last_synced_at = $2', 'updated_at = $2', 'kyc_observed_at = $3']
+  if (refreshRails) sets.push(`rails = ${param(JSON.stringify(reading.rails))}::jsonb`)
+  let history = ''
   if (decision.outcome === 'applied') {
     const e = decision.entry
-    await tx.kycStatusHistory.create({
-      data: {
-        customerId,
-        status: e.status,
-        subStatus: e.subStatus,
-        previousStatus: e.previousStatus,
-        previousSubStatus: e.previousSubStatus,
-        source: e.source,
-        occurredAt: e.occurredAt,
-        recordedAt: now,
-      },
-    })
+    sets.push(
+      `kyc_status = ${param(e.status)}::"KycStatus"`,
+      `kyc_sub_status = ${param(e.subStatus)}::"KycSubStatus"`,
+      'kyc_updated_at = $2',
+    )
+    history = `, h AS (
+      INSERT INTO kyc_status_history
+        (id, customer_id, status, sub_status, previous_status, previous_sub_status, source, occurred_at, recorded_at)
+      SELECT ${param(randomUUID())}::uuid, c.id, c.kyc_status, c.kyc_sub_status, ${param(e.previousStatus)}::"KycStatus",
+             ${param(e.previousSubStatus)}::"KycSubStatus", ${param(e.source)}::"ObservationSource", ${param(e.occurredAt)}, $2
+        FROM c)`
   }
-  return { decision, customer }
+  const rows = await sql<CustomerSqlRow>(
+    `WITH c AS (UPDATE customers SET ${sets.join(', ')} WHERE id = $1::uuid RETURNING *)${history}
+     SELECT ${CUSTOMER_SQL_COLUMNS} FROM c`,
+    params,
+  )
+  if (!rows[0]) throw new Error(`customer ${customerId} vanished while applying an observation`)
+  return { decision, customer: customerFromSqlRow(rows[0]) }
 }

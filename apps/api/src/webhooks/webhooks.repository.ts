@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto'
 import { Injectable } from '@nestjs/common'
 import type { ApplyDecision } from '@align-kyc/domain'
 import { PrismaService } from '../database/prisma.service.js'
+import { prismaSql } from '../database/sql.js'
 import type { AlignReading } from '../kyc/kyc-observation.js'
 import { applyReadingLocked } from '../kyc/kyc-state.store.js'
 
@@ -169,7 +170,7 @@ export class WebhooksRepository {
         await tx.webhookDelivery.update({ where: { id: claim.id }, data: { nextAttemptAt: null } })
         return { kind: 'parked' } as const
       }
-      const { decision } = await applyReadingLocked(tx, customer.id, reading)
+      const { decision } = await applyReadingLocked(prismaSql(tx), customer.id, reading)
       await tx.webhookDelivery.update({
         where: { id: claim.id },
         data: {
