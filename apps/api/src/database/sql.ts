@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto'
 import type { PGlite, Transaction } from '@electric-sql/pglite'
 import type pg from 'pg'
 import type { Tx } from './tx.js'
@@ -19,17 +20,33 @@ export type SqlDatabase = {
   close(): Promise<void>
 }
 
+/**
+ * Every statement text gets a stable name, so each connection parses and plans it once (a prepared
+ * statement) instead of on every call. The texts are constants or a handful of shapes, so the map
+ * stays small.
+ */
+const names = new Map<string, string>()
+function prepared(text: string, values: unknown[]): pg.QueryConfig {
+  let name = names.get(text)
+  if (name === undefined) {
+    name = `ak_${createHash('sha1').update(text).digest('hex').slice(0, 20)}`
+    names.set(text, name)
+  }
+  return { name, text, values }
+}
+
 /** On the pg pool that @prisma/adapter-pg also uses. */
 export function pgDatabase(pool: pg.Pool): SqlDatabase {
   return {
-    query: async <T>(text: string, params: unknown[] = []) => (await pool.query(text, params)).rows as T[],
+    query: async <T>(text: string, params: unknown[] = []) => (await pool.query(prepared(text, params))).rows as T[],
     close: () => (pool.ended ? Promise.resolve() : pool.end()),
     async transaction<T>(fn: (sql: Sql) => Promise<T>): Promise<T> {
       const client = await pool.connect()
       let broken: Error | undefined
       try {
         await client.query('BEGIN')
-        const sql: Sql = async <R>(text: string, params: unknown[] = []) => (await client.query(text, params)).rows as R[]
+        const sql: Sql = async <R>(text: string, params: unknown[] = []) =>
+          (await client.query(prepared(text, params))).rows as R[]
         const result = await fn(sql)
         await client.query('COMMIT')
         return result

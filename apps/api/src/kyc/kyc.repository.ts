@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto'
 import { Injectable } from '@nestjs/common'
 import type {
   ApplyDecision,
+  KycState,
   KycStatus,
   KycSubStatus,
   ObservationSource,
@@ -37,6 +38,11 @@ export type HistoryRecord = {
 }
 
 export type CustomerWithSession = { customer: CustomerRecord; session: SessionRecord | null }
+
+/** What a link decision needs. */
+export type LinkState = { kyc: KycState; session: SessionRecord | null }
+
+type LinkStateRow = Omit<JoinedRow, keyof CustomerSqlRow> & Pick<CustomerSqlRow, 'kyc_status' | 'kyc_sub_status' | 'kyc_observed_at'>
 
 /** Operations available while a customer's row is locked (see KycRepository.withCustomerLock). */
 export type LockedCustomer = {
@@ -86,6 +92,15 @@ function sessionFromRow(r: Omit<JoinedRow, keyof CustomerSqlRow>): SessionRecord
   }
 }
 
+/** Only what a link decision needs: the KYC state and the live session (the warm path). */
+const LINK_STATE_SQL = `
+  SELECT c.kyc_status::text AS kyc_status, c.kyc_sub_status::text AS kyc_sub_status, c.kyc_observed_at,
+         s.id::text AS s_id, s.url AS s_url, s.reason::text AS s_reason, s.created_at AS s_created_at,
+         s.expires_at AS s_expires_at, s.issued_status::text AS s_issued_status,
+         s.issued_sub_status::text AS s_issued_sub_status
+    FROM customers c LEFT JOIN kyc_sessions s ON s.live_customer_id = c.id
+   WHERE c.id = $1::uuid`
+
 async function readJoined(sql: Sql, customerId: string): Promise<CustomerWithSession | null> {
   const rows = await sql<JoinedRow>(JOINED_SQL, [customerId])
   return rows[0] ? { customer: customerFromSqlRow(rows[0]), session: sessionFromRow(rows[0]) } : null
@@ -95,9 +110,20 @@ async function readJoined(sql: Sql, customerId: string): Promise<CustomerWithSes
 export class KycRepository {
   constructor(private readonly prisma: PrismaService) {}
 
-  /** One indexed read: the customer and its live session (the whole warm path of a link request). */
+  /** One indexed read: the customer and its live session. */
   async findWithLiveSession(customerId: string): Promise<CustomerWithSession | null> {
     return readJoined(this.prisma.sql.query, customerId)
+  }
+
+  /**
+   * The whole warm path of a link request: one indexed read of just the KYC state and the live
+   * session (no customer columns the decision does not use).
+   */
+  async findLinkState(customerId: string): Promise<LinkState | null> {
+    const rows = await this.prisma.sql.query<LinkStateRow>(LINK_STATE_SQL, [customerId])
+    const r = rows[0]
+    if (!r) return null
+    return { kyc: { status: r.kyc_status, subStatus: r.kyc_sub_status, observedAt: r.kyc_observed_at }, session: sessionFromRow(r) }
   }
 
   /**

@@ -4,6 +4,7 @@ import {
   evaluateCapabilities,
   type ApplyDecision,
   type Capabilities,
+  type KycState,
   type KycStatus,
   type KycSubStatus,
   type LinkPolicy,
@@ -16,7 +17,13 @@ import { APP_CONFIG } from '../config/config.module.js'
 import type { AppConfig } from '../config/app-config.js'
 import type { CustomerRecord } from '../customers/customer.record.js'
 import { readAlignCustomer } from './kyc-observation.js'
-import { KycRepository, type CustomerWithSession, type HistoryRecord, type SessionRecord } from './kyc.repository.js'
+import {
+  KycRepository,
+  type CustomerWithSession,
+  type HistoryRecord,
+  type LinkState,
+  type SessionRecord,
+} from './kyc.repository.js'
 
 /** A link handed to a caller. `created` tells 201 (new from Align) from 200 (reused). */
 export type LinkResult = {
@@ -54,10 +61,10 @@ export class KycService {
    */
   async requestLink(customerId: string, forceRenew: boolean): Promise<LinkResult> {
     const requestedAt = new Date()
-    const warm = await this.kyc.findWithLiveSession(customerId)
+    const warm = await this.kyc.findLinkState(customerId)
     if (!warm) throw notFound(customerId)
     const first = this.decide(warm, forceRenew, requestedAt)
-    if (first.action === 'reuse') return linkResult(warm, true)
+    if (first.action === 'reuse') return linkResult(warm.kyc, warm.session!, true)
     if (first.action === 'refuse') throw alreadyApproved()
 
     const result = await this.kyc.withCustomerLock(customerId, async (locked) => {
@@ -66,7 +73,7 @@ export class KycService {
       // A forced renewal is satisfied by a link another request created after this one arrived.
       const force = forceRenew && !(current.session && current.session.createdAt >= requestedAt)
       const decision = this.decide(current, force, now)
-      if (decision.action === 'reuse') return linkResult(current, true)
+      if (decision.action === 'reuse') return linkResult(current.customer.kyc, current.session!, true)
       if (decision.action === 'refuse') throw alreadyApproved()
 
       const alignId = current.customer.alignCustomerId
@@ -89,7 +96,7 @@ export class KycService {
         if (!(e instanceof AlignError)) throw e // a database error has aborted the transaction: fail whole
         this.logger.warn(`status after new link not recorded for ${customerId}: ${e.message}`)
       }
-      return linkResult({ customer, session }, false)
+      return linkResult(customer.kyc, session, false)
     })
     if (!result) throw notFound(customerId)
     return result
@@ -126,10 +133,10 @@ export class KycService {
     return evaluateCapabilities({ kyc, rails })
   }
 
-  private decide(current: CustomerWithSession, forceRenew: boolean, now: Date) {
+  private decide(current: LinkState | CustomerWithSession, forceRenew: boolean, now: Date) {
     return decideLinkRenewal({
       session: current.session ? { expiresAt: current.session.expiresAt, issuedDuring: current.session.issuedDuring } : null,
-      kyc: current.customer.kyc,
+      kyc: 'kyc' in current ? current.kyc : current.customer.kyc,
       forceRenew,
       policy: this.policy,
       now,
@@ -144,15 +151,8 @@ export class KycService {
   }
 }
 
-function linkResult(current: CustomerWithSession, reused: boolean): LinkResult {
-  const session = current.session!
-  return {
-    kycUrl: session.url,
-    expiresAt: session.expiresAt,
-    reused,
-    status: current.customer.kyc.status,
-    subStatus: current.customer.kyc.subStatus,
-  }
+function linkResult(kyc: KycState, session: SessionRecord, reused: boolean): LinkResult {
+  return { kycUrl: session.url, expiresAt: session.expiresAt, reused, status: kyc.status, subStatus: kyc.subStatus }
 }
 
 const notFound = (id: string) => new AppError('customer_not_found', `No customer with id ${id}.`)
