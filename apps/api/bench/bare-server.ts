@@ -16,7 +16,8 @@ const token = createHash('sha256').update(process.env.API_TOKEN ?? '').digest()
 const margin = Number(process.env.RENEWAL_MARGIN_MS ?? 5 * 60_000)
 const ROUTE = /^\/v1\/customers\/([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})\/kyc-sessions$/i
 
-// The service's warm read (Prisma: customers by id + its live session), as one statement.
+// The service's warm read (customers by id + its live session, one statement), prepared once per
+// connection as the service's is, so the comparison is like for like.
 const WARM_READ = `
   SELECT c.kyc_status::text AS status, c.kyc_sub_status::text AS sub_status,
          s.url, s.expires_at
@@ -50,7 +51,7 @@ const server = http.createServer((req, res) => {
       } catch {
         return send(res, 400, { code: 'malformed_json' })
       }
-      const { rows } = await pool.query(WARM_READ, [m[1]])
+      const { rows } = await pool.query({ name: 'warm_read', text: WARM_READ, values: [m[1]] })
       const row = rows[0]
       if (!row) return send(res, 404, { code: 'customer_not_found' })
       if (row.status === 'approved') return send(res, 409, { code: 'kyc_already_approved' })

@@ -42,14 +42,20 @@ export type CustomerWithSession = { customer: CustomerRecord; session: SessionRe
 /** What a link decision needs. */
 export type LinkState = { kyc: KycState; session: SessionRecord | null }
 
-type LinkStateRow = Omit<JoinedRow, keyof CustomerSqlRow> & Pick<CustomerSqlRow, 'kyc_status' | 'kyc_sub_status' | 'kyc_observed_at'>
+type LinkStateRow = Omit<JoinedRow, keyof CustomerSqlRow> &
+  Pick<CustomerSqlRow, 'kyc_status' | 'kyc_sub_status' | 'kyc_observed_at'>
 
 /** Operations available while a customer's row is locked (see KycRepository.withCustomerLock). */
 export type LockedCustomer = {
   /** The customer and its live session as read when the lock was taken. */
   readonly current: CustomerWithSession
   /** Supersedes the live session (if any) and records a new one, issued during the current state. */
-  replaceLiveSession(input: { url: string; reason: RenewReason; expiresAt: Date; now: Date }): Promise<SessionRecord>
+  replaceLiveSession(input: {
+    url: string
+    reason: RenewReason
+    expiresAt: Date
+    now: Date
+  }): Promise<SessionRecord>
   /** Applies what Align reported through the domain rules; returns the decision and the customer as written. */
   applyReading(reading: AlignReading): Promise<{ decision: ApplyDecision; customer: CustomerRecord }>
 }
@@ -123,7 +129,10 @@ export class KycRepository {
     const rows = await this.prisma.sql.query<LinkStateRow>(LINK_STATE_SQL, [customerId])
     const r = rows[0]
     if (!r) return null
-    return { kyc: { status: r.kyc_status, subStatus: r.kyc_sub_status, observedAt: r.kyc_observed_at }, session: sessionFromRow(r) }
+    return {
+      kyc: { status: r.kyc_status, subStatus: r.kyc_sub_status, observedAt: r.kyc_observed_at },
+      session: sessionFromRow(r),
+    }
   }
 
   /**
@@ -131,7 +140,10 @@ export class KycRepository {
    * concurrent link requests for one customer, on any number of instances, queue here, and each
    * sees what the one before it recorded. Returns null (without calling `fn`) if the customer is gone.
    */
-  async withCustomerLock<T>(customerId: string, fn: (locked: LockedCustomer) => Promise<T>): Promise<T | null> {
+  async withCustomerLock<T>(
+    customerId: string,
+    fn: (locked: LockedCustomer) => Promise<T>,
+  ): Promise<T | null> {
     return this.prisma.sql.transaction(async (sql) => {
       // Lock, THEN read: a statement that waited for the lock still sees the snapshot it started
       // with, so a joined read in the locking statement would miss the session the previous holder
@@ -140,14 +152,18 @@ export class KycRepository {
       const current = (await readJoined(sql, customerId))!
       return fn({
         current,
-        replaceLiveSession: (input) => replaceLiveSession(sql, customerId, current.customer.kyc, input),
+        replaceLiveSession: (input) =>
+          replaceLiveSession(sql, customerId, current.customer.kyc, current.session !== null, input),
         applyReading: (reading) => applyReadingLocked(sql, customerId, reading, current.customer.kyc),
       })
     })
   }
 
   /** Applies an observation in its own transaction; returns the decision and the updated customer. */
-  async applyReading(customerId: string, reading: AlignReading): Promise<{ decision: ApplyDecision; customer: CustomerRecord }> {
+  async applyReading(
+    customerId: string,
+    reading: AlignReading,
+  ): Promise<{ decision: ApplyDecision; customer: CustomerRecord }> {
     return this.prisma.sql.transaction((sql) => applyReadingLocked(sql, customerId, reading))
   }
 
@@ -168,20 +184,32 @@ async function replaceLiveSession(
   sql: Sql,
   customerId: string,
   issuedDuring: { status: KycStatus; subStatus: KycSubStatus | null },
+  hasLiveSession: boolean,
   input: { url: string; reason: RenewReason; expiresAt: Date; now: Date },
 ): Promise<SessionRecord> {
   // Two statements, in this order: live_customer_id is unique and checked per row at once, so the
-  // old session must be released before the new one takes the slot.
-  await sql(`UPDATE kyc_sessions SET live_customer_id = NULL, superseded_at = $2 WHERE live_customer_id = $1::uuid`, [
-    customerId,
-    input.now,
-  ])
+  // old session must be released before the new one takes the slot. (The caller holds the row lock
+  // and has just read whether there is a live session: none, nothing to release.)
+  if (hasLiveSession)
+    await sql(
+      `UPDATE kyc_sessions SET live_customer_id = NULL, superseded_at = $2 WHERE live_customer_id = $1::uuid`,
+      [customerId, input.now],
+    )
   const rows = await sql<Omit<JoinedRow, keyof CustomerSqlRow>>(
     `INSERT INTO kyc_sessions
        (id, customer_id, live_customer_id, url, reason, issued_status, issued_sub_status, created_at, expires_at)
      VALUES ($1::uuid, $2::uuid, $2::uuid, $3, $4::"KycSessionReason", $5::"KycStatus", $6::"KycSubStatus", $7, $8)
      RETURNING ${SESSION_COLUMNS}`,
-    [randomUUID(), customerId, input.url, input.reason, issuedDuring.status, issuedDuring.subStatus, input.now, input.expiresAt],
+    [
+      randomUUID(),
+      customerId,
+      input.url,
+      input.reason,
+      issuedDuring.status,
+      issuedDuring.subStatus,
+      input.now,
+      input.expiresAt,
+    ],
   )
   return sessionFromRow(rows[0]!)!
 }
