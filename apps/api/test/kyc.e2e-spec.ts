@@ -189,6 +189,17 @@ describe('KYC links, status, sync, capabilities, simulate (e2e)', () => {
       await request(stack.url).post(`/v1/customers/${c.id}/kyc-sessions`).set(AUTH).send({}).expect(201)
     })
 
+    it('Align failing the status read after a new link: the link is still recorded and handed out', async () => {
+      const c = await newCustomer()
+      stack.emulator.injectFault({ route: 'GET /v0/customers/:id', kind: '5xx', status: 500 })
+      const res = await request(stack.url).post(`/v1/customers/${c.id}/kyc-sessions`).set(AUTH).send({}).expect(201)
+      expect(res.body).toMatchObject({ reused: false, status: 'not_started' })
+      stack.emulator.clearFaults()
+      const again = await request(stack.url).post(`/v1/customers/${c.id}/kyc-sessions`).set(AUTH).send({}).expect(200)
+      expect(again.body.kycUrl).toBe(res.body.kycUrl)
+      expect(stack.emulator.calls()[LINK_ROUTE]).toBe(1)
+    })
+
     it('a malformed Align body -> 502 upstream_error', async () => {
       const c = await newCustomer()
       stack.emulator.injectFault({ route: LINK_ROUTE, kind: 'malformed', times: 1 })

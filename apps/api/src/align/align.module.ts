@@ -65,8 +65,14 @@ async function createGateway(config: AppConfig, http: HttpService): Promise<Alig
 @Global()
 @Module({
   imports: [
-    // Keep-alive: every Align call otherwise pays a new TCP (and TLS) handshake.
-    HttpModule.register({ httpAgent: new http.Agent({ keepAlive: true }), httpsAgent: new https.Agent({ keepAlive: true }) }),
+    // Keep-alive: every Align call otherwise pays a new TCP (and TLS) handshake. proxy: false: axios
+    // otherwise consults the proxy environment variables on every request (measurable per call, and
+    // the client must not read the environment); a deployment behind a proxy configures it here.
+    HttpModule.register({
+      httpAgent: new http.Agent({ keepAlive: true }),
+      httpsAgent: new https.Agent({ keepAlive: true }),
+      proxy: false,
+    }),
   ],
   providers: [{ provide: AlignGateway, inject: [APP_CONFIG, HttpService], useFactory: createGateway }],
   exports: [AlignGateway],

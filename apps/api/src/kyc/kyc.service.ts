@@ -78,23 +78,30 @@ export class KycService {
 
       const alignId = current.customer.alignCustomerId
       const { kycs } = await this.align.client.customers.createKycSession(alignId)
-      const session = await locked.replaceLiveSession({
-        url: kycs.kyc_flow_link,
-        reason: decision.reason,
-        expiresAt: decision.expiresAt,
-        now,
-      })
+      // Record the link while asking Align for the status it now reports (history source
+      // `session`): the insert overlaps the round trip. The link is valid either way, so an Align
+      // failure on the status read is logged, not fatal (sync or a webhook catches up); a database
+      // failure aborts the whole transaction.
+      const [recorded, fresh] = await Promise.allSettled([
+        locked.replaceLiveSession({
+          url: kycs.kyc_flow_link,
+          reason: decision.reason,
+          expiresAt: decision.expiresAt,
+          now,
+        }),
+        this.align.client.customers.get(alignId),
+      ])
+      if (recorded.status === 'rejected') throw recorded.reason
+      const session = recorded.value
       let customer = current.customer
-      try {
-        // Record the status Align reports with the new link (history source `session`). The link is
-        // already valid, so a failure here is logged, not fatal: sync or a webhook will catch up.
-        const fresh = await this.align.client.customers.get(alignId)
-        const applied = await locked.applyReading(readAlignCustomer(fresh, 'session', new Date()))
+      if (fresh.status === 'fulfilled') {
+        const applied = await locked.applyReading(readAlignCustomer(fresh.value, 'session', new Date()))
         this.logIgnored(customerId, applied.decision)
         customer = applied.customer
-      } catch (e) {
-        if (!(e instanceof AlignError)) throw e // a database error has aborted the transaction: fail whole
-        this.logger.warn(`status after new link not recorded for ${customerId}: ${e.message}`)
+      } else if (fresh.reason instanceof AlignError) {
+        this.logger.warn(`status after new link not recorded for ${customerId}: ${fresh.reason.message}`)
+      } else {
+        throw fresh.reason
       }
       return linkResult(customer.kyc, session, false)
     })
@@ -113,7 +120,10 @@ export class KycService {
     const current = await this.kyc.findWithLiveSession(customerId)
     if (!current) throw notFound(customerId)
     const alignCustomer = await this.align.client.customers.get(current.customer.alignCustomerId)
-    const { decision } = await this.kyc.applyReading(customerId, readAlignCustomer(alignCustomer, source, new Date()))
+    const { decision } = await this.kyc.applyReading(
+      customerId,
+      readAlignCustomer(alignCustomer, source, new Date()),
+    )
     this.logIgnored(customerId, decision)
     return this.view(customerId)
   }
@@ -122,7 +132,10 @@ export class KycService {
   async simulate(customerId: string, action: string): Promise<KycView> {
     const current = await this.kyc.findWithLiveSession(customerId)
     if (!current) throw notFound(customerId)
-    await this.align.client.customers.simulateCustomer({ customer_id: current.customer.alignCustomerId, action })
+    await this.align.client.customers.simulateCustomer({
+      customer_id: current.customer.alignCustomerId,
+      action,
+    })
     return this.sync(customerId, 'simulation')
   }
 
@@ -135,7 +148,9 @@ export class KycService {
 
   private decide(current: LinkState | CustomerWithSession, forceRenew: boolean, now: Date) {
     return decideLinkRenewal({
-      session: current.session ? { expiresAt: current.session.expiresAt, issuedDuring: current.session.issuedDuring } : null,
+      session: current.session
+        ? { expiresAt: current.session.expiresAt, issuedDuring: current.session.issuedDuring }
+        : null,
       kyc: 'kyc' in current ? current.kyc : current.customer.kyc,
       forceRenew,
       policy: this.policy,
@@ -152,7 +167,13 @@ export class KycService {
 }
 
 function linkResult(kyc: KycState, session: SessionRecord, reused: boolean): LinkResult {
-  return { kycUrl: session.url, expiresAt: session.expiresAt, reused, status: kyc.status, subStatus: kyc.subStatus }
+  return {
+    kycUrl: session.url,
+    expiresAt: session.expiresAt,
+    reused,
+    status: kyc.status,
+    subStatus: kyc.subStatus,
+  }
 }
 
 const notFound = (id: string) => new AppError('customer_not_found', `No customer with id ${id}.`)
