@@ -1,6 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger'
-import { Transform, Type } from 'class-transformer'
-import { IsEmail, IsIn, IsInt, IsNotEmpty, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator'
+import { PageQueryDto } from '../../common/page-query.dto.js'
+import { Transform } from 'class-transformer'
+import { IsEmail, IsIn, IsNotEmpty, IsOptional, IsString, MaxLength } from 'class-validator'
 import { KYC_STATUSES, KYC_SUB_STATUSES, type KycStatus, type KycSubStatus } from '@align-kyc/domain'
 
 const trim = ({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim() : value)
@@ -41,7 +42,7 @@ export class CreateCustomerDto {
   companyName?: string
 }
 
-export class ListCustomersQueryDto {
+export class ListCustomersQueryDto extends PageQueryDto {
   @ApiPropertyOptional({ description: 'Exact email (case-insensitive)' })
   @IsOptional()
   @Transform(trim)
@@ -52,20 +53,6 @@ export class ListCustomersQueryDto {
   @IsOptional()
   @IsIn(KYC_STATUSES as unknown as string[], { message: `status must be one of ${KYC_STATUSES.join(', ')}` })
   status?: KycStatus
-
-  @ApiPropertyOptional({ minimum: 1, maximum: 100, default: 20 })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt({ message: 'limit must be an integer from 1 to 100' })
-  @Min(1, { message: 'limit must be an integer from 1 to 100' })
-  @Max(100, { message: 'limit must be an integer from 1 to 100' })
-  limit?: number
-
-  @ApiPropertyOptional({ description: 'nextCursor of the previous page' })
-  @IsOptional()
-  @IsString()
-  @MaxLength(200)
-  cursor?: string
 }
 
 export class KycSummaryDto {

@@ -1,6 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger'
-import { Type } from 'class-transformer'
-import { IsIn, IsInt, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator'
+import { PageQueryDto } from '../../common/page-query.dto.js'
+import { IsIn, IsOptional } from 'class-validator'
 import type { DeliveryRecord, DeliveryStatus } from '../webhooks.repository.js'
 
 export const DELIVERY_STATUSES: readonly DeliveryStatus[] = ['pending', 'processed', 'failed', 'ignored']
@@ -18,25 +18,11 @@ export class WebhookAckDto {
   @ApiProperty({ description: 'True when this exact body was received before (nothing done again)' }) duplicate!: boolean
 }
 
-export class ListDeliveriesQueryDto {
+export class ListDeliveriesQueryDto extends PageQueryDto {
   @ApiPropertyOptional({ enum: DELIVERY_STATUSES })
   @IsOptional()
   @IsIn(DELIVERY_STATUSES as unknown as string[], { message: `status must be one of ${DELIVERY_STATUSES.join(', ')}` })
   status?: DeliveryStatus
-
-  @ApiPropertyOptional({ minimum: 1, maximum: 100, default: 20 })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt({ message: 'limit must be an integer from 1 to 100' })
-  @Min(1, { message: 'limit must be an integer from 1 to 100' })
-  @Max(100, { message: 'limit must be an integer from 1 to 100' })
-  limit?: number
-
-  @ApiPropertyOptional({ description: 'nextCursor of the previous page' })
-  @IsOptional()
-  @IsString()
-  @MaxLength(200)
-  cursor?: string
 }
 
 export class DeliveryDto {
