@@ -3,6 +3,7 @@ import { initialKycState, type KycStatus } from '@align-kyc/domain'
 import { APP_CONFIG } from '../config/config.module.js'
 import type { AppConfig } from '../config/app-config.js'
 import { PrismaService } from '../database/prisma.service.js'
+import { newestFirst, type KeysetPosition } from '../database/keyset.js'
 import { prismaSql } from '../database/sql.js'
 import type { AlignReading } from '../kyc/kyc-observation.js'
 import { applyReadingLocked } from '../kyc/kyc-state.store.js'
@@ -25,7 +26,7 @@ export type CustomerPageQuery = {
   emailNormalized?: string
   status?: KycStatus
   limit: number
-  after?: { createdAt: Date; id: string }
+  after?: KeysetPosition
 }
 
 @Injectable()
@@ -47,20 +48,14 @@ export class CustomersRepository {
 
   /** Newest first, keyset-paginated on (createdAt, id). Returns one page and whether more follow. */
   async page(q: CustomerPageQuery): Promise<{ items: CustomerRecord[]; hasMore: boolean }> {
+    const keyset = newestFirst('createdAt', q.after)
     const rows = await this.prisma.customer.findMany({
       where: {
         ...(q.emailNormalized ? { emailNormalized: q.emailNormalized } : {}),
         ...(q.status ? { kycStatus: q.status } : {}),
-        ...(q.after
-          ? {
-              OR: [
-                { createdAt: { lt: q.after.createdAt } },
-                { createdAt: q.after.createdAt, id: { lt: q.after.id } },
-              ],
-            }
-          : {}),
+        ...keyset.where,
       },
-      orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
+      orderBy: keyset.orderBy,
       take: q.limit + 1,
     })
     return { items: rows.slice(0, q.limit).map(toCustomerRecord), hasMore: rows.length > q.limit }

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto'
 import { Injectable } from '@nestjs/common'
 import type { ApplyDecision } from '@align-kyc/domain'
 import { PrismaService } from '../database/prisma.service.js'
+import { newestFirst, type KeysetPosition } from '../database/keyset.js'
 import { prismaSql } from '../database/sql.js'
 import type { AlignReading } from '../kyc/kyc-observation.js'
 import { applyReadingLocked } from '../kyc/kyc-state.store.js'
@@ -52,7 +53,7 @@ export type DeliveryRecord = {
 export type DeliveryPageQuery = {
   status?: DeliveryStatus
   limit: number
-  after?: { createdAt: Date; id: string }
+  after?: KeysetPosition
 }
 
 /** What Align reported, as seen (unknown values included), stored on the processed delivery. */
@@ -218,19 +219,10 @@ export class WebhooksRepository {
 
   /** Newest first, keyset-paginated on (receivedAt, id). */
   async page(q: DeliveryPageQuery): Promise<{ items: DeliveryRecord[]; hasMore: boolean }> {
+    const keyset = newestFirst('receivedAt', q.after)
     const rows = await this.prisma.webhookDelivery.findMany({
-      where: {
-        ...(q.status ? { status: q.status } : {}),
-        ...(q.after
-          ? {
-              OR: [
-                { receivedAt: { lt: q.after.createdAt } },
-                { receivedAt: q.after.createdAt, id: { lt: q.after.id } },
-              ],
-            }
-          : {}),
-      },
-      orderBy: [{ receivedAt: 'desc' }, { id: 'desc' }],
+      where: { ...(q.status ? { status: q.status } : {}), ...keyset.where },
+      orderBy: keyset.orderBy,
       take: q.limit + 1,
       select: RECORD_SELECT,
     })
