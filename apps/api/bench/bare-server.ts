@@ -11,10 +11,16 @@ import { createHash, timingSafeEqual } from 'node:crypto'
 import http from 'node:http'
 import pg from 'pg'
 
-const pool = new pg.Pool({ connectionString: process.env.DATABASE_URL, max: Number(process.env.POOL_MAX ?? 20) })
-const token = createHash('sha256').update(process.env.API_TOKEN ?? '').digest()
+const pool = new pg.Pool({
+  connectionString: process.env.DATABASE_URL,
+  max: Number(process.env.POOL_MAX ?? 20),
+})
+const token = createHash('sha256')
+  .update(process.env.API_TOKEN ?? '')
+  .digest()
 const margin = Number(process.env.RENEWAL_MARGIN_MS ?? 5 * 60_000)
-const ROUTE = /^\/v1\/customers\/([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})\/kyc-sessions$/i
+const ROUTE =
+  /^\/v1\/customers\/([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})\/kyc-sessions$/i
 
 // The service's warm read (customers by id + its live session, one statement), prepared once per
 // connection as the service's is, so the comparison is like for like.
@@ -27,7 +33,10 @@ const WARM_READ = `
 
 function send(res: http.ServerResponse, status: number, body: unknown): void {
   const json = JSON.stringify(body)
-  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(json) })
+  res.writeHead(status, {
+    'content-type': 'application/json; charset=utf-8',
+    'content-length': Buffer.byteLength(json),
+  })
   res.end(json)
 }
 

@@ -51,7 +51,8 @@ export async function benchColdLink(ctx: BenchContext): Promise<SectionResult> {
     const r = await api.request('POST', linkPath(ids[i]!), {})
     const dt = performance.now() - t
     const after = countAll()
-    if (r.status !== 201) throw new Error(`cold link for ${ids[i]}: expected 201, got ${r.status}: ${r.body.slice(0, 300)}`)
+    if (r.status !== 201)
+      throw new Error(`cold link for ${ids[i]}: expected 201, got ${r.status}: ${r.body.slice(0, 300)}`)
     if (!measured) continue
     rtt[KYC].push(a)
     rtt[GET].push(b)
@@ -80,10 +81,16 @@ export async function benchColdLink(ctx: BenchContext): Promise<SectionResult> {
   const add = latency(added)
   const callShapes: Record<string, number> = {}
   for (const c of callsPerRequest) {
-    const key = Object.entries(c).sort().map(([k, v]) => `${k}×${v}`).join(' + ') || 'none'
+    const key =
+      Object.entries(c)
+        .sort()
+        .map(([k, v]) => `${k}×${v}`)
+        .join(' + ') || 'none'
     callShapes[key] = (callShapes[key] ?? 0) + 1
   }
-  const shapeText = Object.entries(callShapes).map(([k, v]) => `${v}× [${k}]`).join('; ')
+  const shapeText = Object.entries(callShapes)
+    .map(([k, v]) => `${v}× [${k}]`)
+    .join('; ')
   return {
     key: 'coldLink',
     title: `3. Cold link: ${n} fresh customers, sequential, emulator latency ${ctx.latencyMs} ms per Align route`,
@@ -93,9 +100,18 @@ export async function benchColdLink(ctx: BenchContext): Promise<SectionResult> {
       [`direct ${GET}`, `p50 ${ms(rttGet.p50)}  p99 ${ms(rttGet.p99)}`],
       ['Align calls per request', shapeText],
       ['added by the service', `p50 ${ms(add.p50)}  p99 ${ms(add.p99)}  (mean ${ms(add.mean)})`],
-      ...(unknownRoutes.size ? [['unmeasured Align routes (counted as 0)', [...unknownRoutes].join(', ')] as [string, string]] : []),
+      ...(unknownRoutes.size
+        ? [['unmeasured Align routes (counted as 0)', [...unknownRoutes].join(', ')] as [string, string]]
+        : []),
     ],
-    targets: [{ name: 'cold link added latency p50', target: '<= 5.00 ms', measured: `${ms(add.p50)} (p99 ${ms(add.p99)})`, pass: add.p50 <= 5 }],
+    targets: [
+      {
+        name: 'cold link added latency p50',
+        target: '<= 5.00 ms',
+        measured: `${ms(add.p50)} (p99 ${ms(add.p99)})`,
+        pass: add.p50 <= 5,
+      },
+    ],
     data: {
       customers: n,
       warmupRequests: WARMUP,

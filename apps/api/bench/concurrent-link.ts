@@ -41,8 +41,12 @@ export async function benchConcurrentLink(ctx: BenchContext): Promise<SectionRes
   }
   const all2xx = replies.every((r) => r.status === 200 || r.status === 201)
   const lat = latency(replies.map((r) => r.ms))
-  const statusText = Object.entries(statuses).map(([s, c]) => `${c}×${s}`).join(', ')
-  ctx.progress(`concurrent link: ${statusText}; ${kycCalls} Align kycs call(s); ${urls.size} distinct kycUrl(s) in ${wallMs.toFixed(0)} ms`)
+  const statusText = Object.entries(statuses)
+    .map(([s, c]) => `${c}×${s}`)
+    .join(', ')
+  ctx.progress(
+    `concurrent link: ${statusText}; ${kycCalls} Align kycs call(s); ${urls.size} distinct kycUrl(s) in ${wallMs.toFixed(0)} ms`,
+  )
   return {
     key: 'concurrentLink',
     title: `2. ${n} concurrent link requests for one fresh customer`,
@@ -50,11 +54,24 @@ export async function benchConcurrentLink(ctx: BenchContext): Promise<SectionRes
       ['responses', statusText],
       [`Align '${CREATE_KYC_ROUTE}' calls`, String(kycCalls)],
       ['distinct kycUrls', String(urls.size)],
-      ['all Align calls', Object.entries(calls).map(([k, v]) => `${k}: ${v}`).join('; ') || 'none'],
-      ['latency per request', `p50 ${ms(lat.p50)}  p99 ${ms(lat.p99)}  (all done in ${wallMs.toFixed(0)} ms)`],
+      [
+        'all Align calls',
+        Object.entries(calls)
+          .map(([k, v]) => `${k}: ${v}`)
+          .join('; ') || 'none',
+      ],
+      [
+        'latency per request',
+        `p50 ${ms(lat.p50)}  p99 ${ms(lat.p99)}  (all done in ${wallMs.toFixed(0)} ms)`,
+      ],
     ],
     targets: [
-      { name: `${n} concurrent requests -> Align kycs calls`, target: '== 1', measured: String(kycCalls), pass: kycCalls === 1 },
+      {
+        name: `${n} concurrent requests -> Align kycs calls`,
+        target: '== 1',
+        measured: String(kycCalls),
+        pass: kycCalls === 1,
+      },
       {
         name: `${n} concurrent requests -> one kycUrl, all 2xx`,
         target: '1 distinct, all 200/201',

@@ -67,14 +67,26 @@ const SERVICE_SETTINGS = {
 // figures with the same stack; it should resolve to a SectionResult (lib/types.ts); anything else
 // it resolves to is recorded as is under `webhookIngestion`.
 async function webhookIngestion(ctx: BenchContext): Promise<SectionResult | { skipped: string }> {
-  const file = ['webhook-ingestion.ts', 'webhook-ingestion.js'].map((f) => path.join(here, f)).find((f) => existsSync(f))
+  const file = ['webhook-ingestion.ts', 'webhook-ingestion.js']
+    .map((f) => path.join(here, f))
+    .find((f) => existsSync(f))
   if (!file) return { skipped: 'apps/api/bench/webhook-ingestion.ts not present' }
-  const mod = (await import(pathToFileURL(file).href)) as { benchWebhookIngestion?: (ctx: BenchContext) => Promise<unknown> }
-  if (typeof mod.benchWebhookIngestion !== 'function') return { skipped: `${path.basename(file)} does not export benchWebhookIngestion()` }
+  const mod = (await import(pathToFileURL(file).href)) as {
+    benchWebhookIngestion?: (ctx: BenchContext) => Promise<unknown>
+  }
+  if (typeof mod.benchWebhookIngestion !== 'function')
+    return { skipped: `${path.basename(file)} does not export benchWebhookIngestion()` }
   ctx.progress('webhook ingestion: running benchWebhookIngestion()')
   const out = await mod.benchWebhookIngestion(ctx)
-  if (out && typeof out === 'object' && 'rows' in out && 'targets' in out) return { ...(out as SectionResult), key: 'webhookIngestion' }
-  return { key: 'webhookIngestion', title: '4. Webhook ingestion', rows: [['result', JSON.stringify(out)]], targets: [], data: { result: out } }
+  if (out && typeof out === 'object' && 'rows' in out && 'targets' in out)
+    return { ...(out as SectionResult), key: 'webhookIngestion' }
+  return {
+    key: 'webhookIngestion',
+    title: '4. Webhook ingestion',
+    rows: [['result', JSON.stringify(out)]],
+    targets: [],
+    data: { result: out },
+  }
 }
 
 function machine() {
@@ -88,9 +100,17 @@ function machine() {
   let commit = process.env.BENCH_GIT_COMMIT ?? null
   let dirtySources: boolean | null = null
   try {
-    commit ??= execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: REPO_ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim()
+    commit ??= execFileSync('git', ['rev-parse', '--short', 'HEAD'], {
+      cwd: REPO_ROOT,
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'ignore'],
+    }).trim()
     dirtySources =
-      execFileSync('git', ['status', '--porcelain', '--', 'apps/api/src', 'packages'], { cwd: REPO_ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim() !== ''
+      execFileSync('git', ['status', '--porcelain', '--', 'apps/api/src', 'packages'], {
+        cwd: REPO_ROOT,
+        encoding: 'utf8',
+        stdio: ['ignore', 'pipe', 'ignore'],
+      }).trim() !== ''
   } catch {
     /* not a git checkout */
   }
@@ -117,7 +137,9 @@ async function main(): Promise<void> {
       `commit ${info.gitCommit ?? '?'}${info.uncommittedSourceChanges ? ' + uncommitted changes' : ''}`,
   )
   console.log(
-    `bench: service = built dist/main.js with ${Object.entries(SERVICE_SETTINGS).map(([k, v]) => `${k}=${v}`).join(' ')}, ` +
+    `bench: service = built dist/main.js with ${Object.entries(SERVICE_SETTINGS)
+      .map(([k, v]) => `${k}=${v}`)
+      .join(' ')}, ` +
       `fresh PostgreSQL database; Align emulator with ${options.latencyMs} ms latency on every route`,
   )
 
@@ -159,16 +181,26 @@ async function main(): Promise<void> {
     console.log(table(['figure', 'value'], s.rows))
     console.log('')
   }
-  console.log(table(['target', 'goal', 'measured', 'result'], targets.map((t) => [t.name, t.target, t.measured, t.pass ? 'PASS' : 'FAIL'])))
+  console.log(
+    table(
+      ['target', 'goal', 'measured', 'result'],
+      targets.map((t) => [t.name, t.target, t.measured, t.pass ? 'PASS' : 'FAIL']),
+    ),
+  )
   const failed = targets.filter((t) => !t.pass)
-  console.log(failed.length ? `\n${failed.length} of ${targets.length} targets MISSED (see above)` : `\nall ${targets.length} targets met`)
+  console.log(
+    failed.length
+      ? `\n${failed.length} of ${targets.length} targets MISSED (see above)`
+      : `\nall ${targets.length} targets met`,
+  )
 
   const results = {
     machine: { ...info, loadAverageAtEnd: os.loadavg().map((v) => Number(v.toFixed(2))) },
     setup: {
       service: 'apps/api/dist/main.js as a child process (NestJS on Fastify, Prisma adapter-pg pool max 20)',
       serviceSettings: SERVICE_SETTINGS,
-      database: 'fresh PostgreSQL database per run, migrated by the service (MIGRATE_ON_START=true), dropped afterwards',
+      database:
+        'fresh PostgreSQL database per run, migrated by the service (MIGRATE_ON_START=true), dropped afterwards',
       emulator: `in-process AlignEmulator, setLatency(${options.latencyMs}) on every route`,
       options,
     },

@@ -10,11 +10,24 @@ import { perRequest, spent, UsageProbe, type Cost } from './lib/resources.js'
 import { latency, ms, round, roundLatency, type Latency } from './lib/stats.js'
 import type { BenchContext, SectionResult } from './lib/types.js'
 
-type Run = { okRequests: number; otherResponses: number; errors: number; seconds: number; samples: number[]; cost?: Cost }
+type Run = {
+  okRequests: number
+  otherResponses: number
+  errors: number
+  seconds: number
+  samples: number[]
+  cost?: Cost
+}
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 
-function cannon(url: string, token: string, paths: string[], connections: number, seconds: number): Promise<Run> {
+function cannon(
+  url: string,
+  token: string,
+  paths: string[],
+  connections: number,
+  seconds: number,
+): Promise<Run> {
   return new Promise((resolve, reject) => {
     const samples: number[] = []
     let ok = 0
@@ -70,7 +83,10 @@ function merge(runs: Run[]): Side {
     other: runs.reduce((a, r) => a + r.otherResponses, 0),
     errors: runs.reduce((a, r) => a + r.errors, 0),
     rounds: runs.map((r) => r.okRequests / r.seconds),
-    cost: perRequest(runs.map((r) => r.cost!), ok),
+    cost: perRequest(
+      runs.map((r) => r.cost!),
+      ok,
+    ),
   }
 }
 
@@ -87,7 +103,11 @@ export async function benchWarmLink(ctx: BenchContext): Promise<SectionResult> {
   try {
     bare = await startBareServer({ DATABASE_URL: ctx.databaseUrl, API_TOKEN: ctx.token, POOL_MAX: '20' })
     for (const p of paths) {
-      const r = await fetch(bare.url + p, { method: 'POST', headers: { authorization: `Bearer ${ctx.token}` }, body: '{}' })
+      const r = await fetch(bare.url + p, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${ctx.token}` },
+        body: '{}',
+      })
       if (r.status !== 200) throw new Error(`bare server answered ${r.status}: ${await r.text()}`)
     }
 
@@ -125,19 +145,47 @@ export async function benchWarmLink(ctx: BenchContext): Promise<SectionResult> {
       title: `1. Warm link: POST /v1/customers/:id/kyc-sessions {} (live link reused), ${connections} connections, ${rounds}×${durationSec} s per side, alternating`,
       rows: [
         ['customers', `${warmCustomers} with live links, requests spread round-robin over them`],
-        ['service', `${s.rps.toFixed(0)} req/s  p50 ${ms(s.lat.p50)}  p99 ${ms(s.lat.p99)}  (rounds: ${s.rounds.map((v) => v.toFixed(0)).join(', ')} req/s)`],
-        ['bare node:http + pg', `${b.rps.toFixed(0)} req/s  p50 ${ms(b.lat.p50)}  p99 ${ms(b.lat.p99)}  (rounds: ${b.rounds.map((v) => v.toFixed(0)).join(', ')} req/s)`],
+        [
+          'service',
+          `${s.rps.toFixed(0)} req/s  p50 ${ms(s.lat.p50)}  p99 ${ms(s.lat.p99)}  (rounds: ${s.rounds.map((v) => v.toFixed(0)).join(', ')} req/s)`,
+        ],
+        [
+          'bare node:http + pg',
+          `${b.rps.toFixed(0)} req/s  p50 ${ms(b.lat.p50)}  p99 ${ms(b.lat.p99)}  (rounds: ${b.rounds.map((v) => v.toFixed(0)).join(', ')} req/s)`,
+        ],
         ['ratio service/bare', `${ratio.toFixed(2)}`],
-        ['p99/p50', `service ${tail.toFixed(2)}, bare ${(b.lat.p99 / b.lat.p50).toFixed(2)} (for comparison, no target)`],
-        ['CPU ms per request: server process', `service ${fmtCost(s.cost.serverCpuMsPerReq)}, bare ${fmtCost(b.cost.serverCpuMsPerReq)}`],
-        ['CPU ms per request: PG backends', `service ${fmtCost(s.cost.postgresCpuMsPerReq)}, bare ${fmtCost(b.cost.postgresCpuMsPerReq)}`],
-        ['CPU ms per request: autocannon', `service ${fmtCost(s.cost.loadGeneratorCpuMsPerReq)}, bare ${fmtCost(b.cost.loadGeneratorCpuMsPerReq)}`],
+        [
+          'p99/p50',
+          `service ${tail.toFixed(2)}, bare ${(b.lat.p99 / b.lat.p50).toFixed(2)} (for comparison, no target)`,
+        ],
+        [
+          'CPU ms per request: server process',
+          `service ${fmtCost(s.cost.serverCpuMsPerReq)}, bare ${fmtCost(b.cost.serverCpuMsPerReq)}`,
+        ],
+        [
+          'CPU ms per request: PG backends',
+          `service ${fmtCost(s.cost.postgresCpuMsPerReq)}, bare ${fmtCost(b.cost.postgresCpuMsPerReq)}`,
+        ],
+        [
+          'CPU ms per request: autocannon',
+          `service ${fmtCost(s.cost.loadGeneratorCpuMsPerReq)}, bare ${fmtCost(b.cost.loadGeneratorCpuMsPerReq)}`,
+        ],
         ['non-2xx / errors', `service ${s.other}/${s.errors}, bare ${b.other}/${b.errors}`],
         ['Align calls during the runs', String(alignCalls)],
       ],
       targets: [
-        { name: 'warm link throughput ratio (service/bare)', target: '>= 0.60', measured: ratio.toFixed(2), pass: ratio >= 0.6 && clean },
-        { name: 'warm link service p99 <= 3 × p50', target: '<= 3.00', measured: `${tail.toFixed(2)} (p50 ${ms(s.lat.p50)}, p99 ${ms(s.lat.p99)})`, pass: tail <= 3 && clean },
+        {
+          name: 'warm link throughput ratio (service/bare)',
+          target: '>= 0.60',
+          measured: ratio.toFixed(2),
+          pass: ratio >= 0.6 && clean,
+        },
+        {
+          name: 'warm link service p99 <= 3 × p50',
+          target: '<= 3.00',
+          measured: `${tail.toFixed(2)} (p50 ${ms(s.lat.p50)}, p99 ${ms(s.lat.p99)})`,
+          pass: tail <= 3 && clean,
+        },
       ],
       data: {
         customers: warmCustomers,
@@ -147,8 +195,24 @@ export async function benchWarmLink(ctx: BenchContext): Promise<SectionResult> {
         rounds,
         warmupSecPerSide: 3,
         latencySource: 'per-response times from autocannon response events (float ms), all rounds pooled',
-        service: { reqPerSec: round(s.rps, 1), ...roundLatency(s.lat), ok: s.ok, non2xx: s.other, errors: s.errors, roundsReqPerSec: s.rounds.map((v) => round(v, 1)), cost: s.cost },
-        bare: { reqPerSec: round(b.rps, 1), ...roundLatency(b.lat), ok: b.ok, non2xx: b.other, errors: b.errors, roundsReqPerSec: b.rounds.map((v) => round(v, 1)), cost: b.cost },
+        service: {
+          reqPerSec: round(s.rps, 1),
+          ...roundLatency(s.lat),
+          ok: s.ok,
+          non2xx: s.other,
+          errors: s.errors,
+          roundsReqPerSec: s.rounds.map((v) => round(v, 1)),
+          cost: s.cost,
+        },
+        bare: {
+          reqPerSec: round(b.rps, 1),
+          ...roundLatency(b.lat),
+          ok: b.ok,
+          non2xx: b.other,
+          errors: b.errors,
+          roundsReqPerSec: b.rounds.map((v) => round(v, 1)),
+          cost: b.cost,
+        },
         ratio: round(ratio),
         serviceP99OverP50: round(tail),
         bareP99OverP50: round(b.lat.p99 / b.lat.p50),

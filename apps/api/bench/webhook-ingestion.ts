@@ -48,7 +48,11 @@ function bareServer(): void {
           const raw = Buffer.concat(chunks)
           const sig = req.headers['x-hmac-signature']
           const expected = createHmac('sha256', secret).update(raw).digest()
-          if (typeof sig !== 'string' || !/^[0-9a-f]{64}$/i.test(sig) || !timingSafeEqual(expected, Buffer.from(sig, 'hex')))
+          if (
+            typeof sig !== 'string' ||
+            !/^[0-9a-f]{64}$/i.test(sig) ||
+            !timingSafeEqual(expected, Buffer.from(sig, 'hex'))
+          )
             return send(res, 401, '{"code":"invalid_signature"}')
           let e: Record<string, string>
           try {
@@ -56,9 +60,18 @@ function bareServer(): void {
           } catch {
             return send(res, 400, '{"code":"invalid_webhook"}')
           }
-          if (!e.event_type || !e.entity_id || Number.isNaN(Date.parse(e.created_at ?? ''))) return send(res, 400, '{"code":"invalid_webhook"}')
+          if (!e.event_type || !e.entity_id || Number.isNaN(Date.parse(e.created_at ?? '')))
+            return send(res, 400, '{"code":"invalid_webhook"}')
           const hash = createHash('sha256').update(raw).digest('hex')
-          const r = await pool.query(INSERT, [randomUUID(), hash, raw.toString('utf8'), e.event_type, e.entity_type ?? null, e.entity_id, e.created_at])
+          const r = await pool.query(INSERT, [
+            randomUUID(),
+            hash,
+            raw.toString('utf8'),
+            e.event_type,
+            e.entity_type ?? null,
+            e.entity_id,
+            e.created_at,
+          ])
           send(res, 200, JSON.stringify({ received: true, duplicate: r.rowCount === 0 }))
         })().catch(() => send(res, 500, '{}'))
       })
@@ -71,7 +84,13 @@ if (process.env.WEBHOOK_BARE_SERVER === '1') bareServer()
 type Run = { ok: number; other: number; errors: number; seconds: number; samples: number[]; sent: number }
 
 /** Drives `url` with unique signed bodies whose entity_id starts with `tag`. */
-function cannon(url: string, secret: string, tag: string, connections: number, seconds: number): Promise<Run> {
+function cannon(
+  url: string,
+  secret: string,
+  tag: string,
+  connections: number,
+  seconds: number,
+): Promise<Run> {
   let n = 0
   return new Promise((resolve, reject) => {
     const samples: number[] = []
@@ -97,7 +116,10 @@ function cannon(url: string, secret: string, tag: string, connections: number, s
               return {
                 ...req,
                 body,
-                headers: { 'content-type': 'application/json', 'x-hmac-signature': createHmac('sha256', secret).update(body).digest('hex') },
+                headers: {
+                  'content-type': 'application/json',
+                  'x-hmac-signature': createHmac('sha256', secret).update(body).digest('hex'),
+                },
               }
             },
           },
@@ -105,7 +127,14 @@ function cannon(url: string, secret: string, tag: string, connections: number, s
       },
       (err, result) => {
         if (err) return reject(err)
-        resolve({ ok, other, errors: result.errors + result.timeouts, seconds: (performance.now() - started) / 1000, samples, sent: n })
+        resolve({
+          ok,
+          other,
+          errors: result.errors + result.timeouts,
+          seconds: (performance.now() - started) / 1000,
+          samples,
+          sent: n,
+        })
       },
     )
     instance.on('response', (_c, status, _b, responseTime) => {
@@ -143,7 +172,9 @@ export async function benchWebhookIngestion(ctx: BenchContext): Promise<SectionR
     for (let r = 0; r < rounds; r++) {
       for (const [name, url] of Object.entries(sides) as [keyof typeof sides, string][]) {
         const tag = `${runTag}-${name}-${r}`
-        ctx.progress(`webhook ingestion: round ${r + 1}/${rounds}, ${name}, ${connections} connections, ${durationSec}s`)
+        ctx.progress(
+          `webhook ingestion: round ${r + 1}/${rounds}, ${name}, ${connections} connections, ${durationSec}s`,
+        )
         results[name].runs.push(await cannon(url, secret, tag, connections, durationSec))
         results[name].tags.push(tag)
       }
@@ -182,22 +213,53 @@ export async function benchWebhookIngestion(ctx: BenchContext): Promise<SectionR
       title: '4. Webhook ingestion (signed deliveries acknowledged per second)',
       rows: [
         ['service', `${s.reqPerSec.toFixed(0)} deliveries/s, p50 ${ms(s.lat.p50)}, p99 ${ms(s.lat.p99)}`],
-        ['bare node:http + pg', `${b.reqPerSec.toFixed(0)} deliveries/s, p50 ${ms(b.lat.p50)}, p99 ${ms(b.lat.p99)}`],
+        [
+          'bare node:http + pg',
+          `${b.reqPerSec.toFixed(0)} deliveries/s, p50 ${ms(b.lat.p50)}, p99 ${ms(b.lat.p99)}`,
+        ],
         ['ratio (service/bare)', ratio.toFixed(2)],
         ['acknowledged / stored rows', `service ${s.ok}/${s.rows}, bare ${b.ok}/${b.rows}`],
         ['lost / duplicated', `service ${s.lost}/${s.duplicated}, bare ${b.lost}/${b.duplicated}`],
         ['non-200 / errors', `service ${s.other}/${s.errors}, bare ${b.other}/${b.errors}`],
       ],
       targets: [
-        { name: 'webhook ingestion throughput ratio (service/bare)', target: '>= 0.50', measured: ratio.toFixed(2), pass: ratio >= 0.5 && clean },
-        { name: 'webhook ingestion: 0 lost, 0 duplicated', target: '0 / 0', measured: `${s.lost} / ${s.duplicated}`, pass: clean },
+        {
+          name: 'webhook ingestion throughput ratio (service/bare)',
+          target: '>= 0.50',
+          measured: ratio.toFixed(2),
+          pass: ratio >= 0.5 && clean,
+        },
+        {
+          name: 'webhook ingestion: 0 lost, 0 duplicated',
+          target: '0 / 0',
+          measured: `${s.lost} / ${s.duplicated}`,
+          pass: clean,
+        },
       ],
       data: {
         connections,
         durationSecPerRound: durationSec,
         rounds,
-        service: { reqPerSec: round(s.reqPerSec, 1), ...roundLatency(s.lat), ok: s.ok, rows: s.rows, lost: s.lost, duplicated: s.duplicated, non200: s.other, errors: s.errors },
-        bare: { reqPerSec: round(b.reqPerSec, 1), ...roundLatency(b.lat), ok: b.ok, rows: b.rows, lost: b.lost, duplicated: b.duplicated, non200: b.other, errors: b.errors },
+        service: {
+          reqPerSec: round(s.reqPerSec, 1),
+          ...roundLatency(s.lat),
+          ok: s.ok,
+          rows: s.rows,
+          lost: s.lost,
+          duplicated: s.duplicated,
+          non200: s.other,
+          errors: s.errors,
+        },
+        bare: {
+          reqPerSec: round(b.reqPerSec, 1),
+          ...roundLatency(b.lat),
+          ok: b.ok,
+          rows: b.rows,
+          lost: b.lost,
+          duplicated: b.duplicated,
+          non200: b.other,
+          errors: b.errors,
+        },
         ratio: round(ratio),
       },
     }

@@ -4,7 +4,13 @@ import { NestFactory } from '@nestjs/core'
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify'
 import { AppModule } from './app.module.js'
 import { AppError, type FieldError } from './common/app-error.js'
-import { createRootLogger, logRequests, PinoNestLogger, REQUEST_ID_HEADER, requestId } from './common/logging.js'
+import {
+  createRootLogger,
+  logRequests,
+  PinoNestLogger,
+  REQUEST_ID_HEADER,
+  requestId,
+} from './common/logging.js'
 import type { AppConfig } from './config/app-config.js'
 import { setupOpenApi } from './openapi.js'
 
@@ -19,7 +25,11 @@ function flatten(errors: ValidationError[], parent = ''): FieldError[] {
 /** Builds the configured Nest application (not yet listening). */
 export async function createApp(config: AppConfig): Promise<NestFastifyApplication> {
   const root = createRootLogger(config)
-  const adapter = new FastifyAdapter({ bodyLimit: config.bodyLimitBytes, trustProxy: true, genReqId: requestId })
+  const adapter = new FastifyAdapter({
+    bodyLimit: config.bodyLimitBytes,
+    trustProxy: true,
+    genReqId: requestId,
+  })
   logRequests(adapter.getInstance(), root)
   // JSON only: a text/plain body is refused with 415 rather than validated as a string.
   adapter.getInstance().removeContentTypeParser('text/plain')
@@ -57,7 +67,9 @@ export async function createApp(config: AppConfig): Promise<NestFastifyApplicati
   )
   setupOpenApi(app)
   if (config.usingDevToken) {
-    new NestLogger('Auth').warn('API_KEYS is unset: accepting the development token from the README (never in production)')
+    new NestLogger('Auth').warn(
+      'API_KEYS is unset: accepting the development token from the README (never in production)',
+    )
   }
   return app
 }

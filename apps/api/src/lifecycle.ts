@@ -17,6 +17,8 @@ export async function onListening(app: NestFastifyApplication, config: AppConfig
   try {
     await gateway.ensureWebhook(url)
   } catch (e) {
-    new Logger('Bootstrap').warn(`could not register webhook ${url}: ${e instanceof Error ? e.message : String(e)}`)
+    new Logger('Bootstrap').warn(
+      `could not register webhook ${url}: ${e instanceof Error ? e.message : String(e)}`,
+    )
   }
 }

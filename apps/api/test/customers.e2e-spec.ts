@@ -34,7 +34,11 @@ describe('customers (e2e)', () => {
   })
 
   it('returns the existing customer with 200 for the same email in any case, without calling Align', async () => {
-    const first = await request(stack.url).get('/v1/customers').query({ email: 'alice@example.com' }).set(AUTH).expect(200)
+    const first = await request(stack.url)
+      .get('/v1/customers')
+      .query({ email: 'alice@example.com' })
+      .set(AUTH)
+      .expect(200)
     expect(first.body.items).toHaveLength(1)
     const again = await request(stack.url)
       .post('/v1/customers')
@@ -84,7 +88,11 @@ describe('customers (e2e)', () => {
     expect(res.headers['content-type']).toMatch(/application\/problem\+json/)
     expect(res.body).toMatchObject({ status: 502, code: 'upstream_error' })
     expect(await stack.prisma.customer.count({ where: { emailNormalized: 'dave@example.com' } })).toBe(0)
-    const list = await request(stack.url).get('/v1/customers').query({ email: 'dave@example.com' }).set(AUTH).expect(200)
+    const list = await request(stack.url)
+      .get('/v1/customers')
+      .query({ email: 'dave@example.com' })
+      .set(AUTH)
+      .expect(200)
     expect(list.body.items).toEqual([])
   })
 
@@ -129,13 +137,30 @@ describe('customers (e2e)', () => {
   })
 
   it('answers odd bodies and queries with 4xx problems, never 500', async () => {
-    const bodies = ['[]', '"x"', 'null', '1e309', '{"email":{}}', '{"__proto__":{"x":1}}', '{"constructor":{"prototype":{}}}']
+    const bodies = [
+      '[]',
+      '"x"',
+      'null',
+      '1e309',
+      '{"email":{}}',
+      '{"__proto__":{"x":1}}',
+      '{"constructor":{"prototype":{}}}',
+    ]
     for (const body of bodies) {
-      const res = await request(stack.url).post('/v1/customers').set(AUTH).set('content-type', 'application/json').send(body)
+      const res = await request(stack.url)
+        .post('/v1/customers')
+        .set(AUTH)
+        .set('content-type', 'application/json')
+        .send(body)
       expect(res.status).toBe(400)
       expect(res.headers['content-type']).toMatch(/application\/problem\+json/)
     }
-    const text = await request(stack.url).post('/v1/customers').set(AUTH).set('content-type', 'text/plain').send('hi').expect(415)
+    const text = await request(stack.url)
+      .post('/v1/customers')
+      .set(AUTH)
+      .set('content-type', 'text/plain')
+      .send('hi')
+      .expect(415)
     expect(text.body.code).toBe('unsupported_media_type')
     for (const q of ['limit=1.5', 'email=a@b.co&email=c@d.co', 'cursor=%00%ff', 'status=']) {
       const res = await request(stack.url).get(`/v1/customers?${q}`).set(AUTH)
@@ -166,7 +191,10 @@ describe('customers (e2e)', () => {
     const id = list.body.items[0].id
     const res = await request(stack.url).get(`/v1/customers/${id}`).set(AUTH).expect(200)
     expect(res.body.id).toBe(id)
-    const missing = await request(stack.url).get('/v1/customers/00000000-0000-4000-8000-000000000000').set(AUTH).expect(404)
+    const missing = await request(stack.url)
+      .get('/v1/customers/00000000-0000-4000-8000-000000000000')
+      .set(AUTH)
+      .expect(404)
     expect(missing.body.code).toBe('customer_not_found')
     const bad = await request(stack.url).get('/v1/customers/not-a-uuid').set(AUTH).expect(400)
     expect(bad.body.code).toBe('validation_failed')
@@ -194,16 +222,30 @@ describe('customers (e2e)', () => {
     const total = await stack.prisma.customer.count()
     expect(seen).toHaveLength(total)
     expect([...seen].sort().reverse()).toEqual(seen)
-    const pending = await request(stack.url).get('/v1/customers').query({ status: 'pending' }).set(AUTH).expect(200)
+    const pending = await request(stack.url)
+      .get('/v1/customers')
+      .query({ status: 'pending' })
+      .set(AUTH)
+      .expect(200)
     expect(pending.body.items).toEqual([])
-    for (const bad of [{ limit: 0 }, { limit: 101 }, { limit: 'x' }, { status: 'weird' }, { cursor: 'garbage' }]) {
+    for (const bad of [
+      { limit: 0 },
+      { limit: 101 },
+      { limit: 'x' },
+      { status: 'weird' },
+      { cursor: 'garbage' },
+    ]) {
       const res = await request(stack.url).get('/v1/customers').query(bad).set(AUTH).expect(400)
       expect(res.body.code).toBe('validation_failed')
     }
   })
 
   it('carries a request id on every response, reusing a well-formed incoming one', async () => {
-    const a = await request(stack.url).get('/v1/customers').set(AUTH).set('x-request-id', 'abc-123').expect(200)
+    const a = await request(stack.url)
+      .get('/v1/customers')
+      .set(AUTH)
+      .set('x-request-id', 'abc-123')
+      .expect(200)
     expect(a.headers['x-request-id']).toBe('abc-123')
     const b = await request(stack.url).get('/v1/nope').set(AUTH).expect(404)
     expect(b.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/)

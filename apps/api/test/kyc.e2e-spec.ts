@@ -30,14 +30,26 @@ describe('KYC links, status, sync, capabilities, simulate (e2e)', () => {
 
   it('creates a link (201), then reuses it (200) without calling Align again', async () => {
     const c = await newCustomer()
-    const first = await request(stack.url).post(`/v1/customers/${c.id}/kyc-sessions`).set(AUTH).send({}).expect(201)
+    const first = await request(stack.url)
+      .post(`/v1/customers/${c.id}/kyc-sessions`)
+      .set(AUTH)
+      .send({})
+      .expect(201)
     expect(first.body).toMatchObject({ reused: false, status: 'not_started', subStatus: null })
     expect(first.body.kycUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/flow\//)
     const ttl = new Date(first.body.expiresAt).getTime() - Date.now()
     expect(ttl).toBeGreaterThan(55 * 60_000)
     expect(ttl).toBeLessThanOrEqual(60 * 60_000)
-    const again = await request(stack.url).post(`/v1/customers/${c.id}/kyc-sessions`).set(AUTH).send({}).expect(200)
-    expect(again.body).toMatchObject({ reused: true, kycUrl: first.body.kycUrl, expiresAt: first.body.expiresAt })
+    const again = await request(stack.url)
+      .post(`/v1/customers/${c.id}/kyc-sessions`)
+      .set(AUTH)
+      .send({})
+      .expect(200)
+    expect(again.body).toMatchObject({
+      reused: true,
+      kycUrl: first.body.kycUrl,
+      expiresAt: first.body.expiresAt,
+    })
     expect(stack.emulator.calls()[LINK_ROUTE]).toBe(1)
     // Works without a body too.
     await request(stack.url).post(`/v1/customers/${c.id}/kyc-sessions`).set(AUTH).expect(200)
@@ -45,14 +57,21 @@ describe('KYC links, status, sync, capabilities, simulate (e2e)', () => {
 
   it('renews on forceRenew and marks the old session superseded with the reason recorded', async () => {
     const c = await newCustomer()
-    const first = await request(stack.url).post(`/v1/customers/${c.id}/kyc-sessions`).set(AUTH).send({}).expect(201)
+    const first = await request(stack.url)
+      .post(`/v1/customers/${c.id}/kyc-sessions`)
+      .set(AUTH)
+      .send({})
+      .expect(201)
     const forced = await request(stack.url)
       .post(`/v1/customers/${c.id}/kyc-sessions`)
       .set(AUTH)
       .send({ forceRenew: true })
       .expect(201)
     expect(forced.body.kycUrl).not.toBe(first.body.kycUrl)
-    const sessions = await stack.prisma.kycSession.findMany({ where: { customerId: c.id }, orderBy: { createdAt: 'asc' } })
+    const sessions = await stack.prisma.kycSession.findMany({
+      where: { customerId: c.id },
+      orderBy: { createdAt: 'asc' },
+    })
     expect(sessions.map((s) => s.reason)).toEqual(['none_yet', 'forced'])
     expect(sessions[0]!.supersededAt).not.toBeNull()
     expect(sessions[0]!.liveCustomerId).toBeNull()
@@ -63,7 +82,10 @@ describe('KYC links, status, sync, capabilities, simulate (e2e)', () => {
   it('renews an expired link and one within the renewal margin', async () => {
     const c = await newCustomer()
     await request(stack.url).post(`/v1/customers/${c.id}/kyc-sessions`).set(AUTH).send({}).expect(201)
-    await stack.prisma.kycSession.updateMany({ where: { liveCustomerId: c.id }, data: { expiresAt: new Date(Date.now() - 1000) } })
+    await stack.prisma.kycSession.updateMany({
+      where: { liveCustomerId: c.id },
+      data: { expiresAt: new Date(Date.now() - 1000) },
+    })
     const view = await request(stack.url).get(`/v1/customers/${c.id}/kyc`).set(AUTH).expect(200)
     expect(view.body.session.expired).toBe(true)
     await request(stack.url).post(`/v1/customers/${c.id}/kyc-sessions`).set(AUTH).send({}).expect(201)
@@ -72,21 +94,32 @@ describe('KYC links, status, sync, capabilities, simulate (e2e)', () => {
       data: { expiresAt: new Date(Date.now() + 2 * 60_000) },
     })
     await request(stack.url).post(`/v1/customers/${c.id}/kyc-sessions`).set(AUTH).send({}).expect(201)
-    const reasons = (await stack.prisma.kycSession.findMany({ where: { customerId: c.id }, orderBy: { createdAt: 'asc' } })).map(
-      (s) => s.reason,
-    )
+    const reasons = (
+      await stack.prisma.kycSession.findMany({ where: { customerId: c.id }, orderBy: { createdAt: 'asc' } })
+    ).map((s) => s.reason)
     expect(reasons).toEqual(['none_yet', 'expired', 'expiring'])
     expect(stack.emulator.calls()[LINK_ROUTE]).toBe(3)
   })
 
   it('records the status Align reports with a new link (history source session)', async () => {
     const c = await newCustomer()
-    stack.emulator.setKycState(c.alignCustomerId, { status: 'pending', sub_status: 'kyc_form_submission_started' })
-    const res = await request(stack.url).post(`/v1/customers/${c.id}/kyc-sessions`).set(AUTH).send({}).expect(201)
+    stack.emulator.setKycState(c.alignCustomerId, {
+      status: 'pending',
+      sub_status: 'kyc_form_submission_started',
+    })
+    const res = await request(stack.url)
+      .post(`/v1/customers/${c.id}/kyc-sessions`)
+      .set(AUTH)
+      .send({})
+      .expect(201)
     expect(res.body).toMatchObject({ status: 'pending', subStatus: 'kyc_form_submission_started' })
     const view = await request(stack.url).get(`/v1/customers/${c.id}/kyc`).set(AUTH).expect(200)
     expect(view.body.history).toEqual([
-      expect.objectContaining({ status: 'pending', subStatus: 'kyc_form_submission_started', source: 'session' }),
+      expect.objectContaining({
+        status: 'pending',
+        subStatus: 'kyc_form_submission_started',
+        source: 'session',
+      }),
     ])
   })
 
@@ -94,7 +127,9 @@ describe('KYC links, status, sync, capabilities, simulate (e2e)', () => {
     const c = await newCustomer()
     stack.emulator.setLatency(50, LINK_ROUTE)
     const results = await Promise.all(
-      Array.from({ length: 30 }, () => request(stack.url).post(`/v1/customers/${c.id}/kyc-sessions`).set(AUTH).send({})),
+      Array.from({ length: 30 }, () =>
+        request(stack.url).post(`/v1/customers/${c.id}/kyc-sessions`).set(AUTH).send({}),
+      ),
     )
     expect(results.map((r) => r.status).sort()).toEqual([...Array(29).fill(200), 201])
     expect(new Set(results.map((r) => r.body.kycUrl)).size).toBe(1)
@@ -110,7 +145,11 @@ describe('KYC links, status, sync, capabilities, simulate (e2e)', () => {
       .send({ action: 'kyc.status.approve' })
       .expect(200)
     for (const body of [{}, { forceRenew: true }]) {
-      const res = await request(stack.url).post(`/v1/customers/${c.id}/kyc-sessions`).set(AUTH).send(body).expect(409)
+      const res = await request(stack.url)
+        .post(`/v1/customers/${c.id}/kyc-sessions`)
+        .set(AUTH)
+        .send(body)
+        .expect(409)
       expect(res.body).toMatchObject({ code: 'kyc_already_approved', status: 409 })
     }
     expect(stack.emulator.calls()[LINK_ROUTE] ?? 0).toBe(0)
@@ -123,35 +162,61 @@ describe('KYC links, status, sync, capabilities, simulate (e2e)', () => {
       .set(AUTH)
       .send({ action: 'kyc.status.approve' })
       .expect(200)
-    expect(res.body).toMatchObject({ status: 'approved', subStatus: 'kyc_form_submission_accepted', session: null })
+    expect(res.body).toMatchObject({
+      status: 'approved',
+      subStatus: 'kyc_form_submission_accepted',
+      session: null,
+    })
     expect(res.body.history).toEqual([expect.objectContaining({ status: 'approved', source: 'simulation' })])
-    const bad = await request(stack.url).post(`/v1/sandbox/customers/${c.id}/simulate`).set(AUTH).send({ action: 'nope' }).expect(400)
+    const bad = await request(stack.url)
+      .post(`/v1/sandbox/customers/${c.id}/simulate`)
+      .set(AUTH)
+      .send({ action: 'nope' })
+      .expect(400)
     expect(bad.body.errors[0].field).toBe('action')
   })
 
   it('sync applies what Align reports; the same state again adds no history', async () => {
     const c = await newCustomer()
-    stack.emulator.setKycState(c.alignCustomerId, { status: 'pending', sub_status: 'kyc_form_submission_started' })
+    stack.emulator.setKycState(c.alignCustomerId, {
+      status: 'pending',
+      sub_status: 'kyc_form_submission_started',
+    })
     const one = await request(stack.url).post(`/v1/customers/${c.id}/kyc/sync`).set(AUTH).expect(200)
     expect(one.body).toMatchObject({ status: 'pending', subStatus: 'kyc_form_submission_started' })
     await request(stack.url).post(`/v1/customers/${c.id}/kyc/sync`).set(AUTH).expect(200)
-    stack.emulator.setKycState(c.alignCustomerId, { status: 'rejected', sub_status: 'kyc_form_resubmission_required' })
+    stack.emulator.setKycState(c.alignCustomerId, {
+      status: 'rejected',
+      sub_status: 'kyc_form_resubmission_required',
+    })
     const three = await request(stack.url).post(`/v1/customers/${c.id}/kyc/sync`).set(AUTH).expect(200)
-    expect(three.body.history.map((h: { status: string; source: string }) => `${h.status}/${h.source}`)).toEqual([
-      'pending/sync',
-      'rejected/sync',
-    ])
+    expect(
+      three.body.history.map((h: { status: string; source: string }) => `${h.status}/${h.source}`),
+    ).toEqual(['pending/sync', 'rejected/sync'])
     const customer = await request(stack.url).get(`/v1/customers/${c.id}`).set(AUTH).expect(200)
-    expect(customer.body.kyc).toMatchObject({ status: 'rejected', subStatus: 'kyc_form_resubmission_required' })
+    expect(customer.body.kyc).toMatchObject({
+      status: 'rejected',
+      subStatus: 'kyc_form_resubmission_required',
+    })
   })
 
   it('a link from before a resubmission request is renewed for the resubmission', async () => {
     const c = await newCustomer()
-    stack.emulator.setKycState(c.alignCustomerId, { status: 'pending', sub_status: 'kyc_form_submission_started' })
+    stack.emulator.setKycState(c.alignCustomerId, {
+      status: 'pending',
+      sub_status: 'kyc_form_submission_started',
+    })
     await request(stack.url).post(`/v1/customers/${c.id}/kyc-sessions`).set(AUTH).send({}).expect(201)
-    stack.emulator.setKycState(c.alignCustomerId, { status: 'rejected', sub_status: 'kyc_form_resubmission_required' })
+    stack.emulator.setKycState(c.alignCustomerId, {
+      status: 'rejected',
+      sub_status: 'kyc_form_resubmission_required',
+    })
     await request(stack.url).post(`/v1/customers/${c.id}/kyc/sync`).set(AUTH).expect(200)
-    const renewed = await request(stack.url).post(`/v1/customers/${c.id}/kyc-sessions`).set(AUTH).send({}).expect(201)
+    const renewed = await request(stack.url)
+      .post(`/v1/customers/${c.id}/kyc-sessions`)
+      .set(AUTH)
+      .send({})
+      .expect(201)
     expect(renewed.body.status).toBe('rejected')
     await request(stack.url).post(`/v1/customers/${c.id}/kyc-sessions`).set(AUTH).send({}).expect(200)
     const last = await stack.prisma.kycSession.findFirst({ where: { liveCustomerId: c.id } })
@@ -172,18 +237,29 @@ describe('KYC links, status, sync, capabilities, simulate (e2e)', () => {
     const before = await request(stack.url).get(`/v1/customers/${c.id}/capabilities`).set(AUTH).expect(200)
     expect(before.body).toMatchObject({ virtualAccounts: false, transfers: false, rails: [] })
     expect(before.body.reason).toMatch(/not started/i)
-    await request(stack.url).post(`/v1/sandbox/customers/${c.id}/simulate`).set(AUTH).send({ action: 'kyc.status.approve' })
+    await request(stack.url)
+      .post(`/v1/sandbox/customers/${c.id}/simulate`)
+      .set(AUTH)
+      .send({ action: 'kyc.status.approve' })
     const after = await request(stack.url).get(`/v1/customers/${c.id}/capabilities`).set(AUTH).expect(200)
     expect(after.body).toMatchObject({ virtualAccounts: true, transfers: true, reason: null })
     expect(after.body.rails.length).toBeGreaterThan(0)
-    expect(after.body.rails[0]).toEqual({ currency: expect.any(String), paymentRail: expect.any(String), status: 'approved' })
+    expect(after.body.rails[0]).toEqual({
+      currency: expect.any(String),
+      paymentRail: expect.any(String),
+      status: 'approved',
+    })
   })
 
   describe('Align faults', () => {
     it('5xx on the link call -> 502 and no session recorded; a retry then succeeds', async () => {
       const c = await newCustomer()
       stack.emulator.injectFault({ route: LINK_ROUTE, kind: '5xx', status: 500, times: 1 })
-      const res = await request(stack.url).post(`/v1/customers/${c.id}/kyc-sessions`).set(AUTH).send({}).expect(502)
+      const res = await request(stack.url)
+        .post(`/v1/customers/${c.id}/kyc-sessions`)
+        .set(AUTH)
+        .send({})
+        .expect(502)
       expect(res.body.code).toBe('upstream_error')
       expect(await stack.prisma.kycSession.count({ where: { customerId: c.id } })).toBe(0)
       await request(stack.url).post(`/v1/customers/${c.id}/kyc-sessions`).set(AUTH).send({}).expect(201)
@@ -192,10 +268,18 @@ describe('KYC links, status, sync, capabilities, simulate (e2e)', () => {
     it('Align failing the status read after a new link: the link is still recorded and handed out', async () => {
       const c = await newCustomer()
       stack.emulator.injectFault({ route: 'GET /v0/customers/:id', kind: '5xx', status: 500 })
-      const res = await request(stack.url).post(`/v1/customers/${c.id}/kyc-sessions`).set(AUTH).send({}).expect(201)
+      const res = await request(stack.url)
+        .post(`/v1/customers/${c.id}/kyc-sessions`)
+        .set(AUTH)
+        .send({})
+        .expect(201)
       expect(res.body).toMatchObject({ reused: false, status: 'not_started' })
       stack.emulator.clearFaults()
-      const again = await request(stack.url).post(`/v1/customers/${c.id}/kyc-sessions`).set(AUTH).send({}).expect(200)
+      const again = await request(stack.url)
+        .post(`/v1/customers/${c.id}/kyc-sessions`)
+        .set(AUTH)
+        .send({})
+        .expect(200)
       expect(again.body.kycUrl).toBe(res.body.kycUrl)
       expect(stack.emulator.calls()[LINK_ROUTE]).toBe(1)
     })
@@ -203,7 +287,11 @@ describe('KYC links, status, sync, capabilities, simulate (e2e)', () => {
     it('a malformed Align body -> 502 upstream_error', async () => {
       const c = await newCustomer()
       stack.emulator.injectFault({ route: LINK_ROUTE, kind: 'malformed', times: 1 })
-      const res = await request(stack.url).post(`/v1/customers/${c.id}/kyc-sessions`).set(AUTH).send({}).expect(502)
+      const res = await request(stack.url)
+        .post(`/v1/customers/${c.id}/kyc-sessions`)
+        .set(AUTH)
+        .send({})
+        .expect(502)
       expect(res.body.code).toBe('upstream_error')
       expect(await stack.prisma.kycSession.count({ where: { customerId: c.id } })).toBe(0)
     })
@@ -211,7 +299,11 @@ describe('KYC links, status, sync, capabilities, simulate (e2e)', () => {
     it('a timeout -> 503 upstream_unavailable with Retry-After; nothing half-written', async () => {
       const c = await newCustomer()
       stack.emulator.injectFault({ route: LINK_ROUTE, kind: 'timeout', times: 1 })
-      const res = await request(stack.url).post(`/v1/customers/${c.id}/kyc-sessions`).set(AUTH).send({}).expect(503)
+      const res = await request(stack.url)
+        .post(`/v1/customers/${c.id}/kyc-sessions`)
+        .set(AUTH)
+        .send({})
+        .expect(503)
       expect(res.body.code).toBe('upstream_unavailable')
       expect(res.headers['retry-after']).toBeDefined()
       expect(await stack.prisma.kycSession.count({ where: { customerId: c.id } })).toBe(0)
@@ -221,7 +313,11 @@ describe('KYC links, status, sync, capabilities, simulate (e2e)', () => {
       const c = await newCustomer()
       stack.emulator.injectFault({ route: LINK_ROUTE, kind: 'succeed-then-500', times: 1 })
       await request(stack.url).post(`/v1/customers/${c.id}/kyc-sessions`).set(AUTH).send({}).expect(502)
-      const retry = await request(stack.url).post(`/v1/customers/${c.id}/kyc-sessions`).set(AUTH).send({}).expect(201)
+      const retry = await request(stack.url)
+        .post(`/v1/customers/${c.id}/kyc-sessions`)
+        .set(AUTH)
+        .send({})
+        .expect(201)
       expect(retry.body.reused).toBe(false)
       expect(stack.emulator.calls()[LINK_ROUTE]).toBe(2)
     })
@@ -250,17 +346,31 @@ describe('KYC links, status, sync, capabilities, simulate (e2e)', () => {
     ]
     for (const [method, path, body] of routes) {
       const call = (id: string) => {
-        const r = method === 'get' ? request(stack.url).get(`/v1/customers/${id}/${path}`) : request(stack.url).post(`/v1/customers/${id}/${path}`)
+        const r =
+          method === 'get'
+            ? request(stack.url).get(`/v1/customers/${id}/${path}`)
+            : request(stack.url).post(`/v1/customers/${id}/${path}`)
         return body ? r.set(AUTH).send(body) : r.set(AUTH)
       }
       expect((await call(unknown).expect(404)).body.code).toBe('customer_not_found')
       expect((await call('nope').expect(400)).body.code).toBe('validation_failed')
-      await (method === 'get' ? request(stack.url).get(`/v1/customers/${unknown}/${path}`) : request(stack.url).post(`/v1/customers/${unknown}/${path}`)).expect(401)
+      await (
+        method === 'get'
+          ? request(stack.url).get(`/v1/customers/${unknown}/${path}`)
+          : request(stack.url).post(`/v1/customers/${unknown}/${path}`)
+      ).expect(401)
     }
-    const sim = await request(stack.url).post(`/v1/sandbox/customers/${unknown}/simulate`).set(AUTH).send({ action: 'kyc.status.approve' })
+    const sim = await request(stack.url)
+      .post(`/v1/sandbox/customers/${unknown}/simulate`)
+      .set(AUTH)
+      .send({ action: 'kyc.status.approve' })
     expect(sim.status).toBe(404)
     expect(sim.body.code).toBe('customer_not_found')
-    const bad = await request(stack.url).post(`/v1/customers/${unknown}/kyc-sessions`).set(AUTH).send({ forceRenew: 'yes' }).expect(400)
+    const bad = await request(stack.url)
+      .post(`/v1/customers/${unknown}/kyc-sessions`)
+      .set(AUTH)
+      .send({ forceRenew: 'yes' })
+      .expect(400)
     expect(bad.body.errors[0].field).toBe('forceRenew')
   })
 
@@ -270,7 +380,12 @@ describe('KYC links, status, sync, capabilities, simulate (e2e)', () => {
       stack.emulator.setLatency(50)
       const email = { email: 'twins@example.com', type: 'corporate', companyName: 'Twins' }
       const creates = await Promise.all(
-        Array.from({ length: 10 }, (_, i) => request(i % 2 ? second.url : stack.url).post('/v1/customers').set(AUTH).send(email)),
+        Array.from({ length: 10 }, (_, i) =>
+          request(i % 2 ? second.url : stack.url)
+            .post('/v1/customers')
+            .set(AUTH)
+            .send(email),
+        ),
       )
       expect(creates.map((r) => r.status).sort()).toEqual([...Array(9).fill(200), 201])
       expect(new Set(creates.map((r) => r.body.id)).size).toBe(1)
@@ -279,7 +394,10 @@ describe('KYC links, status, sync, capabilities, simulate (e2e)', () => {
       stack.emulator.resetCalls()
       const links = await Promise.all(
         Array.from({ length: 20 }, (_, i) =>
-          request(i % 2 ? second.url : stack.url).post(`/v1/customers/${id}/kyc-sessions`).set(AUTH).send({}),
+          request(i % 2 ? second.url : stack.url)
+            .post(`/v1/customers/${id}/kyc-sessions`)
+            .set(AUTH)
+            .send({}),
         ),
       )
       expect(links.filter((r) => r.status === 201)).toHaveLength(1)

@@ -15,7 +15,10 @@ describe('embedded defaults smoke (PGlite + built-in emulator)', () => {
 
   beforeAll(async () => {
     dir = await mkdtemp(path.join(os.tmpdir(), 'align-kyc-pglite-'))
-    svc = await ServiceProcess.start({ DATABASE_URL: `pglite://${dir}`, WEBHOOK_WORKER_INTERVAL: '200ms' }, { timeoutMs: 60_000 })
+    svc = await ServiceProcess.start(
+      { DATABASE_URL: `pglite://${dir}`, WEBHOOK_WORKER_INTERVAL: '200ms' },
+      { timeoutMs: 60_000 },
+    )
   })
   afterAll(async () => {
     await svc?.stop()
@@ -35,7 +38,11 @@ describe('embedded defaults smoke (PGlite + built-in emulator)', () => {
       .set(AUTH)
       .send({ email: 'smoke@example.com', type: 'individual', firstName: 'S', lastName: 'M' })
       .expect(201)
-    const link = await request(svc.url).post(`/v1/customers/${c.body.id}/kyc-sessions`).set(AUTH).send({}).expect(201)
+    const link = await request(svc.url)
+      .post(`/v1/customers/${c.body.id}/kyc-sessions`)
+      .set(AUTH)
+      .send({})
+      .expect(201)
     const page = await fetch(link.body.kycUrl)
     expect(page.status).toBe(200)
     expect(await page.text()).toMatch(/<form/)
@@ -52,7 +59,11 @@ describe('embedded defaults smoke (PGlite + built-in emulator)', () => {
   it('keeps its data across a restart', async () => {
     await svc.stop()
     svc = await ServiceProcess.start({ DATABASE_URL: `pglite://${dir}` }, { timeoutMs: 60_000 })
-    const list = await request(svc.url).get('/v1/customers').query({ email: 'smoke@example.com' }).set(AUTH).expect(200)
+    const list = await request(svc.url)
+      .get('/v1/customers')
+      .query({ email: 'smoke@example.com' })
+      .set(AUTH)
+      .expect(200)
     expect(list.body.items).toHaveLength(1)
     expect(list.body.items[0].kyc.status).toBe('approved')
     expect(svc.log).not.toMatch(/applied migrations/)

@@ -6,13 +6,31 @@ import { AUTH, ServiceProcess, runToExit, serviceEnv, TOKEN } from './support/te
 describe('start-up, configuration, health, logs, shutdown (e2e)', () => {
   it.each([
     [{ PORT: 'abc' }, /^Invalid configuration: PORT: expected an integer from 0 to 65535, got "abc"$/m],
-    [{ DATABASE_URL: 'mysql://x' }, /^Invalid configuration: DATABASE_URL: expected postgresql:\/\/.*got "mysql:\/\/x"$/m],
-    [{ ALIGN_ENVIRONMENT: 'staging' }, /^Invalid configuration: ALIGN_ENVIRONMENT: expected local, sandbox or production$/m],
-    [{ ALIGN_ENVIRONMENT: 'sandbox' }, /^Invalid configuration: ALIGN_API_KEY: required when ALIGN_ENVIRONMENT is sandbox$/m],
-    [{ ALIGN_ENVIRONMENT: 'production', ALIGN_API_KEY: 'k' }, /^Invalid configuration: API_KEYS: required in production/m],
+    [
+      { DATABASE_URL: 'mysql://x' },
+      /^Invalid configuration: DATABASE_URL: expected postgresql:\/\/.*got "mysql:\/\/x"$/m,
+    ],
+    [
+      { ALIGN_ENVIRONMENT: 'staging' },
+      /^Invalid configuration: ALIGN_ENVIRONMENT: expected local, sandbox or production$/m,
+    ],
+    [
+      { ALIGN_ENVIRONMENT: 'sandbox' },
+      /^Invalid configuration: ALIGN_API_KEY: required when ALIGN_ENVIRONMENT is sandbox$/m,
+    ],
+    [
+      { ALIGN_ENVIRONMENT: 'production', ALIGN_API_KEY: 'k' },
+      /^Invalid configuration: API_KEYS: required in production/m,
+    ],
     [{ NODE_ENV: 'production' }, /^Invalid configuration: API_KEYS: required in production/m],
-    [{ KYC_LINK_TTL: '10 minutes' }, /^Invalid configuration: KYC_LINK_TTL: expected a duration like 30s, 15m, 24h or 7d/m],
-    [{ KYC_LINK_TTL: '5m', KYC_LINK_RENEWAL_MARGIN: '10m' }, /^Invalid configuration: KYC_LINK_RENEWAL_MARGIN: expected a duration shorter than KYC_LINK_TTL$/m],
+    [
+      { KYC_LINK_TTL: '10 minutes' },
+      /^Invalid configuration: KYC_LINK_TTL: expected a duration like 30s, 15m, 24h or 7d/m,
+    ],
+    [
+      { KYC_LINK_TTL: '5m', KYC_LINK_RENEWAL_MARGIN: '10m' },
+      /^Invalid configuration: KYC_LINK_RENEWAL_MARGIN: expected a duration shorter than KYC_LINK_TTL$/m,
+    ],
     [{ RATE_LIMIT_PER_MINUTE: '-1' }, /^Invalid configuration: RATE_LIMIT_PER_MINUTE: expected an integer/m],
     [{ LOG_LEVEL: 'loud' }, /^Invalid configuration: LOG_LEVEL: expected fatal, error/m],
     [{ MIGRATE_ON_START: 'perhaps' }, /^Invalid configuration: MIGRATE_ON_START: expected true or false/m],
@@ -82,7 +100,9 @@ describe('start-up, configuration, health, logs, shutdown (e2e)', () => {
         expect(paths).toContain(p)
       }
       const create = doc.body.paths['/v1/customers'].post
-      expect(Object.keys(create.responses)).toEqual(expect.arrayContaining(['200', '201', '400', '401', '429', '502', '503']))
+      expect(Object.keys(create.responses)).toEqual(
+        expect.arrayContaining(['200', '201', '400', '401', '429', '502', '503']),
+      )
       expect(create.responses['404']).toBeUndefined()
       expect(create.security).toEqual([{ bearer: [] }])
       const ui = await request(svc.url).get('/docs').redirects(1)
@@ -98,7 +118,10 @@ describe('start-up, configuration, health, logs, shutdown (e2e)', () => {
         .send({ email, type: 'individual', firstName: 'Zebediah', lastName: 'Quill' })
         .expect(201)
       await request(svc.url).get('/v1/customers').query({ email }).set(AUTH).expect(200)
-      await request(svc.url).get(`/v1/customers/${created.body.id}`).set('authorization', 'Bearer wrong-token-xyz').expect(401)
+      await request(svc.url)
+        .get(`/v1/customers/${created.body.id}`)
+        .set('authorization', 'Bearer wrong-token-xyz')
+        .expect(401)
       await new Promise((r) => setTimeout(r, 200))
       expect(svc.log).toContain('request completed')
       for (const secret of [TOKEN, 'wrong-token-xyz', emulator.apiKey, email, 'Zebediah', 'Quill']) {
@@ -114,18 +137,29 @@ describe('start-up, configuration, health, logs, shutdown (e2e)', () => {
         expect(res.body.code).toBe('rate_limited')
         expect(Number(res.headers['retry-after'])).toBeGreaterThan(0)
         // Another token has its own budget.
-        await request(limited.url).get('/v1/customers').set('authorization', 'Bearer second-token').expect(200)
+        await request(limited.url)
+          .get('/v1/customers')
+          .set('authorization', 'Bearer second-token')
+          .expect(200)
       } finally {
         await limited.stop()
       }
     })
 
     it('allows configured CORS origins only', async () => {
-      const cors = await ServiceProcess.start(serviceEnv(emulator, db.url, { CORS_ORIGINS: 'https://app.example' }))
+      const cors = await ServiceProcess.start(
+        serviceEnv(emulator, db.url, { CORS_ORIGINS: 'https://app.example' }),
+      )
       try {
-        const ok = await request(cors.url).get('/health/live').set('origin', 'https://app.example').expect(200)
+        const ok = await request(cors.url)
+          .get('/health/live')
+          .set('origin', 'https://app.example')
+          .expect(200)
         expect(ok.headers['access-control-allow-origin']).toBe('https://app.example')
-        const no = await request(cors.url).get('/health/live').set('origin', 'https://evil.example').expect(200)
+        const no = await request(cors.url)
+          .get('/health/live')
+          .set('origin', 'https://evil.example')
+          .expect(200)
         expect(no.headers['access-control-allow-origin']).toBeUndefined()
       } finally {
         await cors.stop()

@@ -35,14 +35,19 @@ describe('webhooks across crashes and instances (e2e)', () => {
 
   it('applies every acknowledged delivery exactly once after a kill -9 between acknowledgement and processing', async () => {
     const first = await start({ ALIGN_TIMEOUT_MS: '2000' })
-    const customers = await Promise.all(Array.from({ length: 6 }, (_, i) => createCustomer(first.url, `crash${i}@example.com`)))
+    const customers = await Promise.all(
+      Array.from({ length: 6 }, (_, i) => createCustomer(first.url, `crash${i}@example.com`)),
+    )
     for (const c of customers) emulator.setKycState(c.alignCustomerId, PENDING)
     // Align hangs: the worker kicked by each acknowledgement claims its delivery and waits on Align.
     emulator.injectFault({ route: 'GET /v0/customers/:id', kind: 'timeout' })
     emulator.resetCalls()
     const bodies = customers.map((c) => kycEvent(c.alignCustomerId, new Date()))
     for (const body of bodies) await deliver(first.url, body, emulator.apiKey).expect(200)
-    await eventually('the worker to be waiting on Align', async () => (emulator.calls()['GET /v0/customers/:id'] ?? 0) >= 1)
+    await eventually(
+      'the worker to be waiting on Align',
+      async () => (emulator.calls()['GET /v0/customers/:id'] ?? 0) >= 1,
+    )
     await first.kill9()
 
     const stored = await prisma.webhookDelivery.findMany({ where: { bodyHash: { in: bodies.map(sha256) } } })
@@ -71,7 +76,9 @@ describe('webhooks across crashes and instances (e2e)', () => {
 
   it('processes a backlog exactly once with two service processes on one database', async () => {
     const a = await start({ WEBHOOK_WORKER_INTERVAL: '1h' })
-    const customers = await Promise.all(Array.from({ length: 40 }, (_, i) => createCustomer(a.url, `pair${i}@example.com`)))
+    const customers = await Promise.all(
+      Array.from({ length: 40 }, (_, i) => createCustomer(a.url, `pair${i}@example.com`)),
+    )
     await a.stop()
     services.splice(0)
     for (const c of customers) emulator.setKycState(c.alignCustomerId, PENDING)
@@ -94,10 +101,14 @@ describe('webhooks across crashes and instances (e2e)', () => {
     emulator.setLatency(40, 'GET /v0/customers/:id')
     emulator.resetCalls()
     // Both start on the backlog at once (each works it off on start-up and every 100 ms).
-    const [p, q] = await Promise.all([start({ WEBHOOK_WORKER_INTERVAL: '100ms' }), start({ WEBHOOK_WORKER_INTERVAL: '100ms' })])
+    const [p, q] = await Promise.all([
+      start({ WEBHOOK_WORKER_INTERVAL: '100ms' }),
+      start({ WEBHOOK_WORKER_INTERVAL: '100ms' }),
+    ])
     await eventually(
       'the backlog processed',
-      async () => (await prisma.webhookDelivery.count({ where: { status: 'processed' } })) === customers.length,
+      async () =>
+        (await prisma.webhookDelivery.count({ where: { status: 'processed' } })) === customers.length,
       30_000,
     )
     await new Promise((r) => setTimeout(r, 500)) // let any double processing show

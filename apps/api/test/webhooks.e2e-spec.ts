@@ -19,7 +19,10 @@ describe('webhooks (e2e)', () => {
 
   beforeAll(async () => {
     // Rotation: the emulator signs with the second of the two keys.
-    stack = await startStack({ ALIGN_WEBHOOK_SECRET: `${NEW_SECRET}, ${EMULATOR_KEY}`, WEBHOOK_MAX_ATTEMPTS: '3' })
+    stack = await startStack({
+      ALIGN_WEBHOOK_SECRET: `${NEW_SECRET}, ${EMULATOR_KEY}`,
+      WEBHOOK_MAX_ATTEMPTS: '3',
+    })
     hookUrl = `${stack.url}/v1/webhooks/align`
   })
   afterAll(async () => {
@@ -36,7 +39,9 @@ describe('webhooks (e2e)', () => {
       history: { status: string; source: string; occurredAt: string }[]
     }
   const deliveryOf = (body: string) =>
-    stack.prisma.webhookDelivery.findUnique({ where: { bodyHash: createHash('sha256').update(body).digest('hex') } })
+    stack.prisma.webhookDelivery.findUnique({
+      where: { bodyHash: createHash('sha256').update(body).digest('hex') },
+    })
   const processed = (body: string) =>
     eventually(`delivery processed`, async () => {
       const d = await deliveryOf(body)
@@ -47,16 +52,27 @@ describe('webhooks (e2e)', () => {
     const c = await createCustomer(stack.url, 'dup@example.com')
     stack.emulator.setKycState(c.alignCustomerId, PENDING)
     const body = kycEvent(c.alignCustomerId, new Date())
-    const results = await Promise.all(Array.from({ length: 10 }, () => deliver(stack.url, body, EMULATOR_KEY)))
+    const results = await Promise.all(
+      Array.from({ length: 10 }, () => deliver(stack.url, body, EMULATOR_KEY)),
+    )
     expect(results.map((r) => r.status)).toEqual(Array(10).fill(200))
     expect(results.filter((r) => r.body.duplicate === false)).toHaveLength(1)
     const d = await processed(body)
-    expect(d).toMatchObject({ outcome: 'applied', observedStatus: 'pending', observedSubStatus: 'kyc_form_submission_started', attempts: 1 })
+    expect(d).toMatchObject({
+      outcome: 'applied',
+      observedStatus: 'pending',
+      observedSubStatus: 'kyc_form_submission_started',
+      attempts: 1,
+    })
     expect(await stack.prisma.webhookDelivery.count({ where: { entityId: c.alignCustomerId } })).toBe(1)
     const kyc = await history(c.id)
     expect(kyc.status).toBe('pending')
     expect(kyc.history).toHaveLength(1)
-    expect(kyc.history[0]).toMatchObject({ status: 'pending', source: 'webhook', occurredAt: JSON.parse(body).created_at })
+    expect(kyc.history[0]).toMatchObject({
+      status: 'pending',
+      source: 'webhook',
+      occurredAt: JSON.parse(body).created_at,
+    })
     expect(stack.emulator.calls()['GET /v0/customers/:id']).toBe(1)
     // And once more, after it was processed: still nothing new.
     await deliver(stack.url, body, EMULATOR_KEY).expect(200, { received: true, duplicate: true })
@@ -93,7 +109,9 @@ describe('webhooks (e2e)', () => {
     expect((await processed(b1)).outcome).toBe('same_state')
     const kb = await history(b.id)
     expect(kb.status).toBe('approved')
-    expect(kb.history.map((h) => [h.status, h.source, h.occurredAt])).toEqual([['approved', 'webhook', t2.toISOString()]])
+    expect(kb.history.map((h) => [h.status, h.source, h.occurredAt])).toEqual([
+      ['approved', 'webhook', t2.toISOString()],
+    ])
   })
 
   it('keeps an approved customer approved when a late delivery reads pending', async () => {
@@ -128,7 +146,11 @@ describe('webhooks (e2e)', () => {
       expect(res.headers['content-type']).toMatch(/application\/problem\+json/)
       expect(res.body.code).toBe('invalid_signature')
     }
-    const emulated = await stack.emulator.sendWebhook({ customerId: c.alignCustomerId, url: hookUrl, badSignature: true })
+    const emulated = await stack.emulator.sendWebhook({
+      customerId: c.alignCustomerId,
+      url: hookUrl,
+      badSignature: true,
+    })
     expect(emulated).toEqual([{ status: 401 }])
     await new Promise((r) => setTimeout(r, 500))
     expect(await stack.prisma.webhookDelivery.count()).toBe(before)
@@ -163,8 +185,12 @@ describe('webhooks (e2e)', () => {
     await processed(first)
     const [fromEmulator] = await stack.emulator.sendWebhook({ customerId: c.alignCustomerId, url: hookUrl })
     expect(fromEmulator).toEqual({ status: 200 })
-    await eventually('all three processed', async () =>
-      (await stack.prisma.webhookDelivery.count({ where: { entityId: c.alignCustomerId, status: 'processed' } })) === 3,
+    await eventually(
+      'all three processed',
+      async () =>
+        (await stack.prisma.webhookDelivery.count({
+          where: { entityId: c.alignCustomerId, status: 'processed' },
+        })) === 3,
     )
   })
 
@@ -172,7 +198,12 @@ describe('webhooks (e2e)', () => {
     const body = kycEvent('11111111-1111-4111-8111-111111111111', new Date(), 'customer.documents.updated')
     await deliver(stack.url, body, EMULATOR_KEY).expect(200, { received: true, duplicate: false })
     const d = await deliveryOf(body)
-    expect(d).toMatchObject({ status: 'ignored', outcome: 'not_processed', eventType: 'customer.documents.updated', rawBody: body })
+    expect(d).toMatchObject({
+      status: 'ignored',
+      outcome: 'not_processed',
+      eventType: 'customer.documents.updated',
+      rawBody: body,
+    })
     expect(d!.processedAt).not.toBeNull()
     await new Promise((r) => setTimeout(r, 500))
     expect(stack.emulator.calls()['GET /v0/customers/:id'] ?? 0).toBe(0)
@@ -180,7 +211,11 @@ describe('webhooks (e2e)', () => {
 
   it('keeps a delivery for a customer not recorded yet and applies it once the customer is recorded', async () => {
     const align = new AlignClient({ apiKey: EMULATOR_KEY, baseUrl: stack.emulator.url })
-    const created = await align.customers.create({ email: 'early@example.com', type: 'corporate', company_name: 'Early' })
+    const created = await align.customers.create({
+      email: 'early@example.com',
+      type: 'corporate',
+      company_name: 'Early',
+    })
     stack.emulator.setKycState(created.customer_id, PENDING)
     const body = kycEvent(created.customer_id, new Date())
     await deliver(stack.url, body, EMULATOR_KEY).expect(200)
@@ -227,7 +262,11 @@ describe('webhooks (e2e)', () => {
       return d?.status === 'failed' ? d : null
     })
     expect(failed.attempts).toBe(3)
-    const list = await request(stack.url).get('/v1/webhooks/deliveries').query({ status: 'failed' }).set(AUTH).expect(200)
+    const list = await request(stack.url)
+      .get('/v1/webhooks/deliveries')
+      .query({ status: 'failed' })
+      .set(AUTH)
+      .expect(200)
     expect(list.body.items).toEqual([
       {
         id: failed.id,
@@ -241,7 +280,10 @@ describe('webhooks (e2e)', () => {
       },
     ])
     stack.emulator.clearFaults()
-    const retried = await request(stack.url).post(`/v1/webhooks/deliveries/${failed.id}/retry`).set(AUTH).expect(202)
+    const retried = await request(stack.url)
+      .post(`/v1/webhooks/deliveries/${failed.id}/retry`)
+      .set(AUTH)
+      .expect(202)
     expect(retried.body).toMatchObject({ id: failed.id, status: 'pending' })
     expect((await processed(body)).outcome).toBe('applied')
     expect((await history(c.id)).status).toBe('pending')
@@ -265,7 +307,11 @@ describe('webhooks (e2e)', () => {
     expect(new Set(seen.map((s) => s.id)).size).toBe(total)
     const times = seen.map((s) => s.receivedAt)
     expect([...times].sort().reverse()).toEqual(times)
-    const ignored = await request(stack.url).get('/v1/webhooks/deliveries').query({ status: 'ignored' }).set(AUTH).expect(200)
+    const ignored = await request(stack.url)
+      .get('/v1/webhooks/deliveries')
+      .query({ status: 'ignored' })
+      .set(AUTH)
+      .expect(200)
     expect(ignored.body.items.length).toBeGreaterThan(0)
     expect(ignored.body.items.every((i: { status: string }) => i.status === 'ignored')).toBe(true)
     for (const bad of [{ status: 'weird' }, { limit: 0 }, { limit: 101 }, { cursor: 'garbage' }]) {
@@ -275,7 +321,9 @@ describe('webhooks (e2e)', () => {
   })
 
   it('answers retry with 404 for an unknown delivery, 409 for processed or ignored, 400 for a non-UUID', async () => {
-    await request(stack.url).post('/v1/webhooks/deliveries/00000000-0000-4000-8000-000000000000/retry').expect(401)
+    await request(stack.url)
+      .post('/v1/webhooks/deliveries/00000000-0000-4000-8000-000000000000/retry')
+      .expect(401)
     const missing = await request(stack.url)
       .post('/v1/webhooks/deliveries/00000000-0000-4000-8000-000000000000/retry')
       .set(AUTH)
@@ -304,16 +352,25 @@ describe('reconciliation (e2e)', () => {
   let stack: Stack
 
   beforeAll(async () => {
-    stack = await startStack({ RECONCILE_AFTER: '1s', RECONCILE_INTERVAL: '300ms', RECONCILE_BATCH_SIZE: '2' })
+    stack = await startStack({
+      RECONCILE_AFTER: '1s',
+      RECONCILE_INTERVAL: '300ms',
+      RECONCILE_BATCH_SIZE: '2',
+    })
   })
   afterAll(async () => {
     await stack?.close()
   })
 
   it('syncs customers whose webhooks never arrived, in bounded batches, never approved ones', async () => {
-    const customers = await Promise.all(['r1', 'r2', 'r3'].map((n) => createCustomer(stack.url, `${n}@example.com`)))
+    const customers = await Promise.all(
+      ['r1', 'r2', 'r3'].map((n) => createCustomer(stack.url, `${n}@example.com`)),
+    )
     const done = await createCustomer(stack.url, 'r-approved@example.com')
-    await stack.prisma.customer.update({ where: { id: done.id }, data: { kycStatus: 'approved', kycSubStatus: 'kyc_form_submission_accepted' } })
+    await stack.prisma.customer.update({
+      where: { id: done.id },
+      data: { kycStatus: 'approved', kycSubStatus: 'kyc_form_submission_accepted' },
+    })
     stack.emulator.resetCalls()
     for (const c of customers) stack.emulator.setKycState(c.alignCustomerId, PENDING) // no webhook
     stack.emulator.setKycState(done.alignCustomerId, PENDING)
@@ -351,7 +408,10 @@ describe('reconciliation off (e2e)', () => {
 
 const CLI = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../dist/cli/align-webhooks.js')
 
-function cli(args: string[], env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
+function cli(
+  args: string[],
+  env: Record<string, string>,
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
     const child = spawn(process.execPath, [CLI, ...args], { env: { PATH: process.env.PATH ?? '', ...env } })
     let stdout = ''
@@ -367,7 +427,11 @@ describe('npm run align:webhooks (e2e)', () => {
     const { AlignEmulator } = await import('@align-kyc/align-client/testing')
     const emulator = new AlignEmulator({ apiKey: 'sk-secret-cli-key' })
     await emulator.start()
-    const env = { ALIGN_ENVIRONMENT: 'sandbox', ALIGN_API_KEY: 'sk-secret-cli-key', ALIGN_BASE_URL: emulator.url }
+    const env = {
+      ALIGN_ENVIRONMENT: 'sandbox',
+      ALIGN_API_KEY: 'sk-secret-cli-key',
+      ALIGN_BASE_URL: emulator.url,
+    }
     try {
       const url = 'https://kyc.example.com/v1/webhooks/align'
       const first = await cli(['register', url], env)

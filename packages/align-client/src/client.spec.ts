@@ -32,7 +32,12 @@ beforeAll(async () => {
 afterAll(() => emulator.stop())
 beforeEach(() => {
   emulator.reset()
-  client = new AlignClient({ apiKey: SECRET_KEY, baseUrl: emulator.url, retryBaseDelayMs: 1, timeoutMs: 2_000 })
+  client = new AlignClient({
+    apiKey: SECRET_KEY,
+    baseUrl: emulator.url,
+    retryBaseDelayMs: 1,
+    timeoutMs: 2_000,
+  })
 })
 
 const individual = (email = 'ada@example.com') =>
@@ -41,8 +46,12 @@ const individual = (email = 'ada@example.com') =>
 describe('AlignClient options', () => {
   it('defaults to the sandbox base URL and honours production and baseUrl', () => {
     expect(new AlignClient({ apiKey: 'k' }).baseUrl).toBe('https://api-sandbox.alignlabs.dev')
-    expect(new AlignClient({ apiKey: 'k', environment: 'production' }).baseUrl).toBe('https://api.alignlabs.dev')
-    expect(new AlignClient({ apiKey: 'k', baseUrl: 'http://localhost:1/' }).baseUrl).toBe('http://localhost:1')
+    expect(new AlignClient({ apiKey: 'k', environment: 'production' }).baseUrl).toBe(
+      'https://api.alignlabs.dev',
+    )
+    expect(new AlignClient({ apiKey: 'k', baseUrl: 'http://localhost:1/' }).baseUrl).toBe(
+      'http://localhost:1',
+    )
   })
 
   it.each([
@@ -85,7 +94,11 @@ describe('customers', () => {
     const error = await client.customers.create(individual()).catch((e: unknown) => e)
     expect(error).toBeInstanceOf(AlignConflictError)
     expect(error).toBeInstanceOf(AlignApiError)
-    expect(error).toMatchObject({ status: 409, code: 'customer_already_exists', requestId: expect.stringMatching(/^req_/) })
+    expect(error).toMatchObject({
+      status: 409,
+      code: 'customer_already_exists',
+      requestId: expect.stringMatching(/^req_/),
+    })
     expect(emulator.calls()['POST /v0/customers']).toBe(2)
   })
 
@@ -103,7 +116,9 @@ describe('customers', () => {
     const { customer_id } = await client.customers.create(individual())
     const session = await client.customers.createKycSession(customer_id)
     expect(session.kycs.kyc_flow_link).toMatch(new RegExp(`^${emulator.url}/flow/`))
-    await expect(client.customers.simulateCustomer({ customer_id, action: 'kyc.status.approve' })).resolves.toEqual({})
+    await expect(
+      client.customers.simulateCustomer({ customer_id, action: 'kyc.status.approve' }),
+    ).resolves.toEqual({})
     const customer = await client.customers.get(customer_id)
     expect(customer.kycs).toMatchObject({ status: 'approved', sub_status: 'kyc_form_submission_accepted' })
     expect(customer.kycs?.status_breakdown).toEqual([
@@ -135,15 +150,31 @@ describe('webhooks resource', () => {
 
 describe('request validation sends nothing', () => {
   it.each([
-    ['individual without last_name', () => client.customers.create({ email: 'a@b.co', type: 'individual', first_name: 'A' } as never), 'last_name'],
+    [
+      'individual without last_name',
+      () => client.customers.create({ email: 'a@b.co', type: 'individual', first_name: 'A' } as never),
+      'last_name',
+    ],
     ['bad email', () => client.customers.create({ ...individual('not-an-email') }), 'email'],
-    ['corporate without company_name', () => client.customers.create({ email: 'a@b.co', type: 'corporate' } as never), 'company_name'],
+    [
+      'corporate without company_name',
+      () => client.customers.create({ email: 'a@b.co', type: 'corporate' } as never),
+      'company_name',
+    ],
     ['unknown type', () => client.customers.create({ email: 'a@b.co', type: 'robot' } as never), 'type'],
     ['empty customer id (get)', () => client.customers.get(''), ''],
     ['blank customer id (kycs)', () => client.customers.createKycSession('   '), ''],
     ['non-string id', () => client.customers.get(undefined as never), ''],
-    ['document without file_id', () => client.customers.update('c1', { documents: [{ purpose: 'x' }] } as never), 'documents.0.file_id'],
-    ['simulate without customer_id', () => client.customers.simulateCustomer({ action: 'kyc.status.approve' } as never), 'customer_id'],
+    [
+      'document without file_id',
+      () => client.customers.update('c1', { documents: [{ purpose: 'x' }] } as never),
+      'documents.0.file_id',
+    ],
+    [
+      'simulate without customer_id',
+      () => client.customers.simulateCustomer({ action: 'kyc.status.approve' } as never),
+      'customer_id',
+    ],
     ['webhook with a non-URL', () => client.webhooks.create({ url: 'not a url' }), 'url'],
     ['webhook delete with empty id', () => client.webhooks.delete(''), ''],
   ])('%s', async (_name, call, path) => {
@@ -179,7 +210,11 @@ describe('error factory', () => {
     const error = await c.webhooks.create({ url: 'https://x.test' }).catch((e: unknown) => e)
     expect(error).toBeInstanceOf(Ctor)
     expect((error as Error).constructor).toBe(Ctor)
-    expect(error).toMatchObject({ status: code, code: 'some_code', body: { message: 'nope', code: 'some_code' } })
+    expect(error).toMatchObject({
+      status: code,
+      code: 'some_code',
+      body: { message: 'nope', code: 'some_code' },
+    })
     expect((error as Error).message).toContain('nope')
   })
 })
@@ -215,7 +250,9 @@ describe('tolerant response parsing', () => {
 
   it('is an AlignResponseError with the raw text when a required field is missing', async () => {
     reply = { status: 200, body: JSON.stringify({ email: 'a@b.co', type: 'individual' }) }
-    const error = await stubClient().customers.get('c1').catch((e: unknown) => e)
+    const error = await stubClient()
+      .customers.get('c1')
+      .catch((e: unknown) => e)
     expect(error).toBeInstanceOf(AlignResponseError)
     expect(error).toMatchObject({ status: 200, rawBody: reply.body })
     expect((error as AlignResponseError).issues.map((i) => i.path)).toContain('customer_id')
@@ -261,14 +298,24 @@ describe('the API key never leaks', () => {
 
   it('is not in any error, whatever the failure', async () => {
     const logs: unknown[] = []
-    const logger = { warn: (...args: unknown[]) => logs.push(args), debug: (...args: unknown[]) => logs.push(args) }
+    const logger = {
+      warn: (...args: unknown[]) => logs.push(args),
+      debug: (...args: unknown[]) => logs.push(args),
+    }
     const closed = await closedPortUrl()
     const echo = await startServer((req) => ({
       status: 400,
       body: JSON.stringify({ message: `bad key ${String(req.headers.authorization)}`, code: 'bad_key' }),
     }))
     const clients = {
-      emulator: new AlignClient({ apiKey: SECRET_KEY, baseUrl: emulator.url, retryBaseDelayMs: 1, attemptTimeoutMs: 100, timeoutMs: 1_000, logger }),
+      emulator: new AlignClient({
+        apiKey: SECRET_KEY,
+        baseUrl: emulator.url,
+        retryBaseDelayMs: 1,
+        attemptTimeoutMs: 100,
+        timeoutMs: 1_000,
+        logger,
+      }),
       closed: new AlignClient({ apiKey: SECRET_KEY, baseUrl: closed, retryBaseDelayMs: 1, logger }),
       echo: new AlignClient({ apiKey: SECRET_KEY, baseUrl: echo.url, logger }),
       wrongKey: new AlignClient({ apiKey: `${SECRET_KEY}-wrong`, baseUrl: emulator.url }),
@@ -281,11 +328,21 @@ describe('the API key never leaks', () => {
         clients.emulator.customers.get('c1'),
         clients.emulator.webhooks.list(),
         clients.emulator.customers.list(),
-        clients.emulator.customers.create({ email: 'bad', type: 'individual', first_name: 'a', last_name: 'b' }),
+        clients.emulator.customers.create({
+          email: 'bad',
+          type: 'individual',
+          first_name: 'a',
+          last_name: 'b',
+        }),
         clients.closed.customers.get('c1'),
         clients.echo.customers.get('c1'),
         clients.wrongKey.customers.createKycSession('c1'),
-      ].map((p) => p.then(() => undefined, (e: unknown) => e)),
+      ].map((p) =>
+        p.then(
+          () => undefined,
+          (e: unknown) => e,
+        ),
+      ),
     )
     await echo.close()
     expect(errors.map((e) => (e as Error).name)).toEqual([

@@ -70,15 +70,26 @@ export class AlignClient {
     const baseUrl = options.baseUrl ?? ALIGN_BASE_URLS[environment]
     if (typeof baseUrl !== 'string' || !/^https?:\/\//.test(baseUrl)) {
       throw new AlignValidationError('Invalid client options: baseUrl must be an http(s) URL', [
-        { path: options.baseUrl === undefined ? 'environment' : 'baseUrl', message: 'must be an http(s) URL' },
+        {
+          path: options.baseUrl === undefined ? 'environment' : 'baseUrl',
+          message: 'must be an http(s) URL',
+        },
       ])
     }
     const timeoutMs = positive(options.timeoutMs, 10_000, 'timeoutMs')
     const retry: RetryPolicy = {
       maxRetries: nonNegativeInt(options.maxRetries, DEFAULT_RETRY_POLICY.maxRetries, 'maxRetries'),
-      baseDelayMs: nonNegative(options.retryBaseDelayMs, DEFAULT_RETRY_POLICY.baseDelayMs, 'retryBaseDelayMs'),
+      baseDelayMs: nonNegative(
+        options.retryBaseDelayMs,
+        DEFAULT_RETRY_POLICY.baseDelayMs,
+        'retryBaseDelayMs',
+      ),
       maxDelayMs: nonNegative(options.retryMaxDelayMs, DEFAULT_RETRY_POLICY.maxDelayMs, 'retryMaxDelayMs'),
-      maxRetryAfterMs: nonNegative(options.maxRetryAfterMs, DEFAULT_RETRY_POLICY.maxRetryAfterMs, 'maxRetryAfterMs'),
+      maxRetryAfterMs: nonNegative(
+        options.maxRetryAfterMs,
+        DEFAULT_RETRY_POLICY.maxRetryAfterMs,
+        'maxRetryAfterMs',
+      ),
     }
     this.baseUrl = baseUrl.replace(/\/+$/, '')
     this.#transport = new Transport({
@@ -87,7 +98,9 @@ export class AlignClient {
       http: options.http,
       timeoutMs,
       attemptTimeoutMs:
-        options.attemptTimeoutMs === undefined ? undefined : positive(options.attemptTimeoutMs, timeoutMs, 'attemptTimeoutMs'),
+        options.attemptTimeoutMs === undefined
+          ? undefined
+          : positive(options.attemptTimeoutMs, timeoutMs, 'attemptTimeoutMs'),
       retry,
       logger: options.logger,
     })

@@ -24,7 +24,11 @@ it('example: create a customer and a KYC session', async () => {
 })
 
 it('example: simulateCustomer then get -> kyc_form_submission_accepted', async () => {
-  const customer = await align.customers.create({ email: 'acme@example.com', type: 'corporate', company_name: 'Acme Ltd' })
+  const customer = await align.customers.create({
+    email: 'acme@example.com',
+    type: 'corporate',
+    company_name: 'Acme Ltd',
+  })
   await align.customers.simulateCustomer({ action: 'kyc.status.approve', customer_id: customer.customer_id })
   const updated = await align.customers.get(customer.customer_id)
   expect(updated.kycs?.status).toBe('approved')

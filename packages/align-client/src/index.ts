@@ -21,5 +21,10 @@ export { DEFAULT_RETRY_POLICY, type RetryPolicy } from './core/retry.js'
 export type { AlignLogger } from './core/transport.js'
 export { CustomersResource } from './resources/customers.js'
 export { WebhooksResource } from './resources/webhooks.js'
-export { ALIGN_SIGNATURE_HEADER, parseWebhookEvent, signWebhookBody, verifyWebhookSignature } from './webhooks.js'
+export {
+  ALIGN_SIGNATURE_HEADER,
+  parseWebhookEvent,
+  signWebhookBody,
+  verifyWebhookSignature,
+} from './webhooks.js'
 export * from './types.js'

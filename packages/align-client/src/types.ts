@@ -26,9 +26,7 @@ export type AlignKycStatus = 'not_started' | 'pending' | 'approved' | 'rejected'
 
 /** Finer-grained KYC state; `null` when Align has nothing more to say. */
 export type AlignKycSubStatus =
-  | 'kyc_form_submission_started'
-  | 'kyc_form_submission_accepted'
-  | 'kyc_form_resubmission_required'
+  'kyc_form_submission_started' | 'kyc_form_submission_accepted' | 'kyc_form_resubmission_required'
 
 /** KYC status of one currency on its payment rails. `payment_rails` is a string or a list of them. */
 export type AlignStatusBreakdownEntry = {

@@ -90,10 +90,16 @@ describe('parseWebhookEvent', () => {
     ['JSON null', 'null'],
     ['missing event_type', JSON.stringify({ entity_id: 'c', created_at: '2025-01-01T00:00:00Z' })],
     ['missing entity_id', JSON.stringify({ event_type: 'x', created_at: '2025-01-01T00:00:00Z' })],
-    ['empty entity_id', JSON.stringify({ event_type: 'x', entity_id: '', created_at: '2025-01-01T00:00:00Z' })],
+    [
+      'empty entity_id',
+      JSON.stringify({ event_type: 'x', entity_id: '', created_at: '2025-01-01T00:00:00Z' }),
+    ],
     ['missing created_at', JSON.stringify({ event_type: 'x', entity_id: 'c' })],
     ['invalid created_at', JSON.stringify({ event_type: 'x', entity_id: 'c', created_at: 'yesterday-ish' })],
-    ['numeric entity_type', JSON.stringify({ event_type: 'x', entity_id: 'c', created_at: '2025-01-01T00:00:00Z', entity_type: 1 })],
+    [
+      'numeric entity_type',
+      JSON.stringify({ event_type: 'x', entity_id: 'c', created_at: '2025-01-01T00:00:00Z', entity_type: 1 }),
+    ],
   ])('throws AlignWebhookParseError for %s', (_name, raw) => {
     expect(() => parseWebhookEvent(raw)).toThrow(AlignWebhookParseError)
     expect(() => parseWebhookEvent(raw)).toThrow(AlignError)

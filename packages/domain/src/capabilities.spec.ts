@@ -1,4 +1,10 @@
-import { canUseRail, evaluateCapabilities, kycBlockReason, RAIL_APPROVED_STATUS, type RailStatus } from './capabilities.js'
+import {
+  canUseRail,
+  evaluateCapabilities,
+  kycBlockReason,
+  RAIL_APPROVED_STATUS,
+  type RailStatus,
+} from './capabilities.js'
 import type { KycState } from './kyc-flow.js'
 import type { KycStatus, KycSubStatus } from './kyc-status.js'
 
@@ -22,7 +28,10 @@ describe('kycBlockReason', () => {
     [kyc('not_started'), 'KYC not started: the customer must complete KYC first'],
     [kyc('pending', 'kyc_form_submission_accepted'), 'KYC pending: the submission is still under review'],
     [kyc('rejected'), 'KYC rejected'],
-    [kyc('rejected', 'kyc_form_resubmission_required'), 'KYC rejected: the customer must resubmit the KYC form'],
+    [
+      kyc('rejected', 'kyc_form_resubmission_required'),
+      'KYC rejected: the customer must resubmit the KYC form',
+    ],
   ])('%j -> %p', (state, reason) => {
     expect(kycBlockReason(state)).toBe(reason)
   })
@@ -36,14 +45,17 @@ describe('evaluateCapabilities', () => {
     expect(result.rails[0]).not.toBe(rails[0])
   })
 
-  it.each(['not_started', 'pending', 'rejected'] as const)('grants nothing when %s, even with approved rails', (status) => {
-    const result = evaluateCapabilities({ kyc: kyc(status), rails })
-    expect(result.virtualAccounts).toBe(false)
-    expect(result.transfers).toBe(false)
-    expect(result.reason).toBe(kycBlockReason(kyc(status)))
-    expect(result.reason).not.toBeNull()
-    expect(result.rails).toEqual(rails)
-  })
+  it.each(['not_started', 'pending', 'rejected'] as const)(
+    'grants nothing when %s, even with approved rails',
+    (status) => {
+      const result = evaluateCapabilities({ kyc: kyc(status), rails })
+      expect(result.virtualAccounts).toBe(false)
+      expect(result.transfers).toBe(false)
+      expect(result.reason).toBe(kycBlockReason(kyc(status)))
+      expect(result.reason).not.toBeNull()
+      expect(result.rails).toEqual(rails)
+    },
+  )
 
   it('works with no rails', () => {
     expect(evaluateCapabilities({ kyc: kyc('approved'), rails: [] })).toEqual({
@@ -75,7 +87,9 @@ describe('canUseRail', () => {
       { currency: 'usd', paymentRail: 'wire', status: 'approved' },
       { currency: 'eur', paymentRail: 'ach', status: 'approved' },
     ]
-    expect(canUseRail({ kyc: kyc('approved'), rails: crossed, currency: 'usd', paymentRail: 'ach' }).allowed).toBe(false)
+    expect(
+      canUseRail({ kyc: kyc('approved'), rails: crossed, currency: 'usd', paymentRail: 'ach' }).allowed,
+    ).toBe(false)
   })
 
   it.each(['not_started', 'pending', 'rejected'] as const)('refuses every rail while KYC is %s', (status) => {

@@ -14,7 +14,12 @@ export type RailStatus = { currency: string; paymentRail: string; status: string
  * - `reason`: why not, in words for people (null when both are true).
  * - `rails`: Align's `status_breakdown` as last seen, unchanged.
  */
-export type Capabilities = { virtualAccounts: boolean; transfers: boolean; reason: string | null; rails: RailStatus[] }
+export type Capabilities = {
+  virtualAccounts: boolean
+  transfers: boolean
+  reason: string | null
+  rails: RailStatus[]
+}
 
 /** The one rail status that grants use of a rail. Anything else (including values Align adds later) does not. */
 export const RAIL_APPROVED_STATUS = 'approved'
@@ -42,7 +47,12 @@ export function kycBlockReason(kyc: KycState): string | null {
 export function evaluateCapabilities(input: { kyc: KycState; rails: readonly RailStatus[] }): Capabilities {
   const reason = kycBlockReason(input.kyc)
   const allowed = reason === null
-  return { virtualAccounts: allowed, transfers: allowed, reason, rails: input.rails.map((rail) => ({ ...rail })) }
+  return {
+    virtualAccounts: allowed,
+    transfers: allowed,
+    reason,
+    rails: input.rails.map((rail) => ({ ...rail })),
+  }
 }
 
 /**
@@ -67,6 +77,7 @@ export function canUseRail(input: {
   )
   if (entries.length === 0) return { allowed: false, reason: `Align reports no status for ${label}` }
   const blocking = entries.find((rail) => rail.status.toLowerCase() !== RAIL_APPROVED_STATUS)
-  if (blocking !== undefined) return { allowed: false, reason: `${label} is ${blocking.status}, not approved` }
+  if (blocking !== undefined)
+    return { allowed: false, reason: `${label} is ${blocking.status}, not approved` }
   return { allowed: true, reason: null }
 }

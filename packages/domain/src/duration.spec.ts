@@ -17,22 +17,35 @@ describe('parseDuration', () => {
     expect(parseDuration(text)).toBe(ms)
   })
 
-  it.each(['', '30', 's', '30 s', '1.5h', '-5m', '+5m', '5M', '5min', '10w', 'h24', '5m5s', 'x30s', '30sx', '99999999999999999d'])(
-    'rejects %p with invalid_duration quoting the input and the accepted forms',
-    (text) => {
-      const thrown = (() => {
-        try {
-          parseDuration(text)
-        } catch (error) {
-          return error
-        }
-        return undefined
-      })()
-      expect(thrown).toBeInstanceOf(DomainError)
-      expect((thrown as DomainError).code).toBe('invalid_duration')
-      expect((thrown as DomainError).message).toBe(`Invalid duration "${text}": expected ${DURATION_FORMS}`)
-    },
-  )
+  it.each([
+    '',
+    '30',
+    's',
+    '30 s',
+    '1.5h',
+    '-5m',
+    '+5m',
+    '5M',
+    '5min',
+    '10w',
+    'h24',
+    '5m5s',
+    'x30s',
+    '30sx',
+    '99999999999999999d',
+  ])('rejects %p with invalid_duration quoting the input and the accepted forms', (text) => {
+    const thrown = (() => {
+      try {
+        parseDuration(text)
+      } catch (error) {
+        return error
+      }
+      return undefined
+    })()
+    expect(thrown).toBeInstanceOf(DomainError)
+    expect((thrown as DomainError).code).toBe('invalid_duration')
+    expect((thrown as DomainError).message).toBe(`Invalid duration "${text}": expected ${DURATION_FORMS}`)
+  })
 
   it('rejects a non-string without crashing on it', () => {
     expect(() => parseDuration(42 as unknown as string)).toThrow('Invalid duration "42"')
@@ -45,9 +58,13 @@ describe('parseDuration', () => {
   it('round-trips every whole number of every unit', () => {
     const units = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const
     fc.assert(
-      fc.property(fc.nat({ max: 1_000_000 }), fc.constantFrom(...(Object.keys(units) as (keyof typeof units)[])), (n, unit) => {
-        expect(parseDuration(`${n}${unit}`)).toBe(n * units[unit])
-      }),
+      fc.property(
+        fc.nat({ max: 1_000_000 }),
+        fc.constantFrom(...(Object.keys(units) as (keyof typeof units)[])),
+        (n, unit) => {
+          expect(parseDuration(`${n}${unit}`)).toBe(n * units[unit])
+        },
+      ),
     )
   })
 })

@@ -20,7 +20,10 @@ export function parseDuration(text: string): number {
   const match = typeof text === 'string' ? DURATION.exec(text.trim()) : null
   const ms = match === null ? Number.NaN : Number(match[1]) * (UNIT_MS[match[2] as string] as number)
   if (!Number.isSafeInteger(ms)) {
-    throw new DomainError('invalid_duration', `Invalid duration "${String(text)}": expected ${DURATION_FORMS}`)
+    throw new DomainError(
+      'invalid_duration',
+      `Invalid duration "${String(text)}": expected ${DURATION_FORMS}`,
+    )
   }
   return ms
 }

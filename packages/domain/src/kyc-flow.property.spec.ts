@@ -35,16 +35,25 @@ const observation: fc.Arbitrary<KycObservation> = fc.record({
  * arbitrary: unknown values, steps back to not_started, contradictory sequences, equal timestamps.
  */
 const consistentObservations = fc
-  .tuple(fc.array(observation, { maxLength: 14 }), fc.constantFrom<KycSubStatus | null>(null, ...KYC_SUB_STATUSES))
+  .tuple(
+    fc.array(observation, { maxLength: 14 }),
+    fc.constantFrom<KycSubStatus | null>(null, ...KYC_SUB_STATUSES),
+  )
   .map(([list, approvedSub]) =>
-    list.map((o) => (o.status === 'approved' && (o.subStatus === null || KYC_SUB_STATUSES.includes(o.subStatus as KycSubStatus))
-      ? { ...o, subStatus: approvedSub }
-      : o)),
+    list.map((o) =>
+      o.status === 'approved' &&
+      (o.subStatus === null || KYC_SUB_STATUSES.includes(o.subStatus as KycSubStatus))
+        ? { ...o, subStatus: approvedSub }
+        : o,
+    ),
   )
 
 const withPermutation = <T>(items: fc.Arbitrary<T[]>) =>
   items.chain((list) =>
-    fc.tuple(fc.constant(list), fc.shuffledSubarray(list, { minLength: list.length, maxLength: list.length })),
+    fc.tuple(
+      fc.constant(list),
+      fc.shuffledSubarray(list, { minLength: list.length, maxLength: list.length }),
+    ),
   )
 
 const byTime = (list: readonly KycObservation[]) =>
@@ -88,7 +97,9 @@ describe('applyObservation properties', () => {
     fc.assert(
       fc.property(fc.array(observation, { maxLength: 14 }), (list) => {
         const approvedSeen = list.some(
-          (o) => o.status === 'approved' && (o.subStatus === null || KYC_SUB_STATUSES.includes(o.subStatus as KycSubStatus)),
+          (o) =>
+            o.status === 'approved' &&
+            (o.subStatus === null || KYC_SUB_STATUSES.includes(o.subStatus as KycSubStatus)),
         )
         expect(finalState(list).status === 'approved').toBe(approvedSeen)
       }),
@@ -104,7 +115,12 @@ describe('applyObservation properties', () => {
         time,
         fc.array(observation, { maxLength: 14 }),
         (before, approvedSub, approvedAt, after) => {
-          const approval: KycObservation = { status: 'approved', subStatus: approvedSub, observedAt: approvedAt, source: 'simulation' }
+          const approval: KycObservation = {
+            status: 'approved',
+            subStatus: approvedSub,
+            observedAt: approvedAt,
+            source: 'simulation',
+          }
           const approved = finalState([...before, approval])
           const replay = replayObservations(after, approved)
           expect(replay.history).toEqual([])
@@ -125,7 +141,10 @@ describe('applyObservation properties', () => {
         const { history, state } = replayObservations(list)
         let previous: { status: string; subStatus: string | null } = initialKycState()
         for (const entry of history) {
-          expect([entry.previousStatus, entry.previousSubStatus]).toEqual([previous.status, previous.subStatus])
+          expect([entry.previousStatus, entry.previousSubStatus]).toEqual([
+            previous.status,
+            previous.subStatus,
+          ])
           expect([entry.status, entry.subStatus]).not.toEqual([entry.previousStatus, entry.previousSubStatus])
           previous = entry
         }
@@ -137,7 +156,10 @@ describe('applyObservation properties', () => {
 
   it('unknown values never change the state', () => {
     const unknown = fc.record({
-      status: fc.oneof(fc.string().filter((s) => !(KYC_STATUSES as readonly string[]).includes(s)), fc.constantFrom(...KYC_STATUSES)),
+      status: fc.oneof(
+        fc.string().filter((s) => !(KYC_STATUSES as readonly string[]).includes(s)),
+        fc.constantFrom(...KYC_STATUSES),
+      ),
       subStatus: fc.string().filter((s) => !(KYC_SUB_STATUSES as readonly string[]).includes(s)),
       observedAt: time,
       source: fc.constantFrom(...sources),

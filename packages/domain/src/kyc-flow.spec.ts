@@ -16,7 +16,12 @@ const state = (status: KycStatus, subStatus: KycSubStatus | null, minute: number
   subStatus,
   observedAt: minute === null ? null : at(minute),
 })
-const obs = (status: string, subStatus: string | null, minute: number, source: KycObservation['source'] = 'webhook') => ({
+const obs = (
+  status: string,
+  subStatus: string | null,
+  minute: number,
+  source: KycObservation['source'] = 'webhook',
+) => ({
   status,
   subStatus,
   observedAt: at(minute),
@@ -146,7 +151,10 @@ describe('applyObservation branches', () => {
   })
 
   it('treats a sub_status going back to null as a change', () => {
-    const decision = applyObservation(state('pending', 'kyc_form_submission_started', 10), obs('pending', null, 11))
+    const decision = applyObservation(
+      state('pending', 'kyc_form_submission_started', 10),
+      obs('pending', null, 11),
+    )
     expect(decision.outcome).toBe('applied')
     expect(decision.state).toEqual(state('pending', null, 11))
   })
@@ -205,7 +213,10 @@ describe('applyObservation branches', () => {
 
   it('treats any time, even before 1970, as newer than nothing observed', () => {
     const before1970 = new Date(-60_000)
-    const same = applyObservation(initialKycState(), { ...obs('not_started', null, 0), observedAt: before1970 })
+    const same = applyObservation(initialKycState(), {
+      ...obs('not_started', null, 0),
+      observedAt: before1970,
+    })
     expect(same.state).toEqual({ status: 'not_started', subStatus: null, observedAt: before1970 })
     const changed = applyObservation(initialKycState(), {
       ...obs('not_started', 'kyc_form_submission_started', 0),
@@ -217,7 +228,9 @@ describe('applyObservation branches', () => {
 
   it('terminal: approved keeps its sub_status and time against another approved sub_status', () => {
     const current = state('approved', null, 10)
-    expect(applyObservation(current, obs('approved', 'kyc_form_submission_accepted', 30, 'simulation'))).toEqual({
+    expect(
+      applyObservation(current, obs('approved', 'kyc_form_submission_accepted', 30, 'simulation')),
+    ).toEqual({
       outcome: 'ignored',
       reason: 'terminal',
       state: current,
@@ -273,12 +286,27 @@ describe('applyObservation branches', () => {
 
   it.each([
     // same timestamp, same stage: the fixed tie-break decides, in either direction
-    [state('pending', 'kyc_form_submission_started', 10), 'pending', 'kyc_form_submission_accepted', 'applied'],
+    [
+      state('pending', 'kyc_form_submission_started', 10),
+      'pending',
+      'kyc_form_submission_accepted',
+      'applied',
+    ],
     [state('pending', 'kyc_form_submission_accepted', 10), 'pending', 'kyc_form_submission_started', 'stale'],
     [state('pending', null, 10), 'pending', 'kyc_form_submission_started', 'applied'],
     [state('pending', 'kyc_form_submission_started', 10), 'pending', null, 'stale'],
-    [state('rejected', 'kyc_form_submission_accepted', 10), 'rejected', 'kyc_form_resubmission_required', 'applied'],
-    [state('rejected', 'kyc_form_resubmission_required', 10), 'rejected', 'kyc_form_submission_accepted', 'stale'],
+    [
+      state('rejected', 'kyc_form_submission_accepted', 10),
+      'rejected',
+      'kyc_form_resubmission_required',
+      'applied',
+    ],
+    [
+      state('rejected', 'kyc_form_resubmission_required', 10),
+      'rejected',
+      'kyc_form_submission_accepted',
+      'stale',
+    ],
     [state('pending', 'kyc_form_resubmission_required', 10), 'rejected', null, 'applied'],
     [state('rejected', null, 10), 'pending', 'kyc_form_resubmission_required', 'stale'],
     [state('not_started', null, 10), 'not_started', 'kyc_form_submission_started', 'applied'],
@@ -299,9 +327,13 @@ describe('applyObservation branches', () => {
   it('throws invalid_date for an invalid observation or state time', () => {
     const bad = { ...obs('pending', null, 1), observedAt: new Date(Number.NaN) }
     expect(() => applyObservation(initialKycState(), bad)).toThrow(DomainError)
-    expect(() => applyObservation(initialKycState(), bad)).toThrow('observation.observedAt must be a valid Date')
+    expect(() => applyObservation(initialKycState(), bad)).toThrow(
+      'observation.observedAt must be a valid Date',
+    )
     const badState = { ...state('pending', null, 1), observedAt: new Date(Number.NaN) }
-    expect(() => applyObservation(badState, obs('approved', null, 2))).toThrow('current.observedAt must be a valid Date')
+    expect(() => applyObservation(badState, obs('approved', null, 2))).toThrow(
+      'current.observedAt must be a valid Date',
+    )
   })
 })
 

@@ -30,7 +30,12 @@ export function initialKycState(): KycState {
  * One reading of Align's KYC status, with values exactly as Align sent them (they may be unknown
  * strings; `subStatus` may be `null`) and the observation's own time (not when we processed it).
  */
-export type KycObservation = { status: string; subStatus: string | null; observedAt: Date; source: ObservationSource }
+export type KycObservation = {
+  status: string
+  subStatus: string | null
+  observedAt: Date
+  source: ObservationSource
+}
 
 /**
  * One applied change of `(status, subStatus)`, to append to the customer's history. `occurredAt` is the
@@ -110,7 +115,12 @@ const STAGE: Readonly<Record<KycStatus, number>> = { not_started: 0, pending: 1,
 
 // Fixed tie-break for two different observations with the same timestamp in the same stage, so the
 // result never depends on arrival order. Arbitrary but total; it favours the later step of the form.
-const STATUS_TIE_RANK: Readonly<Record<KycStatus, number>> = { not_started: 0, pending: 1, rejected: 2, approved: 3 }
+const STATUS_TIE_RANK: Readonly<Record<KycStatus, number>> = {
+  not_started: 0,
+  pending: 1,
+  rejected: 2,
+  approved: 3,
+}
 const SUB_STATUS_TIE_RANK: Readonly<Record<KycSubStatus, number>> = {
   kyc_form_submission_started: 1,
   kyc_form_submission_accepted: 2,
@@ -182,7 +192,11 @@ export function applyObservation(current: KycState, observation: KycObservation)
   if (STAGE[status] === STAGE[current.status] && !newer) {
     const when = observation.observedAt.toISOString()
     const last = (current.observedAt as Date).toISOString()
-    return ignore('stale', current, `${seen} observed at ${when} is not newer than ${held} observed at ${last}`)
+    return ignore(
+      'stale',
+      current,
+      `${seen} observed at ${when} is not newer than ${held} observed at ${last}`,
+    )
   }
 
   return {

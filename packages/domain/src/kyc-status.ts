@@ -17,9 +17,7 @@ export type KycStatus = 'not_started' | 'pending' | 'approved' | 'rejected'
  * - `kyc_form_resubmission_required`: the customer must submit the form again.
  */
 export type KycSubStatus =
-  | 'kyc_form_submission_started'
-  | 'kyc_form_submission_accepted'
-  | 'kyc_form_resubmission_required'
+  'kyc_form_submission_started' | 'kyc_form_submission_accepted' | 'kyc_form_resubmission_required'
 
 /** Every known {@link KycStatus}, in the order of the union. */
 export const KYC_STATUSES: readonly KycStatus[] = Object.freeze([

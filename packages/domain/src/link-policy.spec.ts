@@ -1,7 +1,13 @@
 import { DomainError } from './errors.js'
 import type { KycState } from './kyc-flow.js'
 import type { KycStatus, KycSubStatus } from './kyc-status.js'
-import { createLinkPolicy, decideLinkRenewal, DEFAULT_LINK_POLICY, type LinkPolicy, type LinkSession } from './link-policy.js'
+import {
+  createLinkPolicy,
+  decideLinkRenewal,
+  DEFAULT_LINK_POLICY,
+  type LinkPolicy,
+  type LinkSession,
+} from './link-policy.js'
 
 const MINUTE = 60_000
 const now = new Date(Date.UTC(2025, 5, 1, 12, 0))
@@ -33,10 +39,22 @@ describe('DEFAULT_LINK_POLICY', () => {
 
 describe('createLinkPolicy', () => {
   it.each([
-    [{ ttl: '30s', renewalMargin: '5s' }, { ttlMs: 30_000, renewalMarginMs: 5_000 }],
-    [{ ttl: 1000, renewalMargin: 999 }, { ttlMs: 1000, renewalMarginMs: 999 }],
-    [{ ttl: '7d', renewalMargin: 0 }, { ttlMs: 604_800_000, renewalMarginMs: 0 }],
-    [{ ttl: 1, renewalMargin: '0s' }, { ttlMs: 1, renewalMarginMs: 0 }],
+    [
+      { ttl: '30s', renewalMargin: '5s' },
+      { ttlMs: 30_000, renewalMarginMs: 5_000 },
+    ],
+    [
+      { ttl: 1000, renewalMargin: 999 },
+      { ttlMs: 1000, renewalMarginMs: 999 },
+    ],
+    [
+      { ttl: '7d', renewalMargin: 0 },
+      { ttlMs: 604_800_000, renewalMarginMs: 0 },
+    ],
+    [
+      { ttl: 1, renewalMargin: '0s' },
+      { ttlMs: 1, renewalMarginMs: 0 },
+    ],
   ])('accepts %j', (input, expected) => {
     expect(createLinkPolicy(input)).toEqual(expected)
   })
@@ -46,12 +64,30 @@ describe('createLinkPolicy', () => {
     [{ ttl: '0s', renewalMargin: 0 }, 'invalid_link_policy: ttl must be positive, got 0ms'],
     [{ ttl: -5, renewalMargin: -10 }, 'invalid_link_policy: ttl must be positive, got -5ms'],
     [{ ttl: 10, renewalMargin: -1 }, 'invalid_link_policy: renewalMargin must not be negative, got -1ms'],
-    [{ ttl: '5m', renewalMargin: '5m' }, 'invalid_link_policy: renewalMargin (300000ms) must be shorter than ttl (300000ms)'],
-    [{ ttl: '5m', renewalMargin: '1h' }, 'invalid_link_policy: renewalMargin (3600000ms) must be shorter than ttl (300000ms)'],
-    [{ ttl: 1.5, renewalMargin: 0 }, 'invalid_link_policy: ttl must be a whole number of milliseconds, got 1.5'],
-    [{ ttl: 100, renewalMargin: Number.NaN }, 'invalid_link_policy: renewalMargin must be a whole number of milliseconds, got NaN'],
-    [{ ttl: Number.POSITIVE_INFINITY, renewalMargin: 0 }, 'invalid_link_policy: ttl must be a whole number of milliseconds, got Infinity'],
-    [{ ttl: 'a day', renewalMargin: '5m' }, 'invalid_duration: Invalid duration "a day": expected a whole number followed by ms, s, m, h or d (e.g. 500ms, 30s, 15m, 24h, 7d)'],
+    [
+      { ttl: '5m', renewalMargin: '5m' },
+      'invalid_link_policy: renewalMargin (300000ms) must be shorter than ttl (300000ms)',
+    ],
+    [
+      { ttl: '5m', renewalMargin: '1h' },
+      'invalid_link_policy: renewalMargin (3600000ms) must be shorter than ttl (300000ms)',
+    ],
+    [
+      { ttl: 1.5, renewalMargin: 0 },
+      'invalid_link_policy: ttl must be a whole number of milliseconds, got 1.5',
+    ],
+    [
+      { ttl: 100, renewalMargin: Number.NaN },
+      'invalid_link_policy: renewalMargin must be a whole number of milliseconds, got NaN',
+    ],
+    [
+      { ttl: Number.POSITIVE_INFINITY, renewalMargin: 0 },
+      'invalid_link_policy: ttl must be a whole number of milliseconds, got Infinity',
+    ],
+    [
+      { ttl: 'a day', renewalMargin: '5m' },
+      'invalid_duration: Invalid duration "a day": expected a whole number followed by ms, s, m, h or d (e.g. 500ms, 30s, 15m, 24h, 7d)',
+    ],
   ])('rejects %j', (input, expected) => {
     expect(codeOf(() => createLinkPolicy(input))).toBe(expected)
   })
@@ -59,20 +95,88 @@ describe('createLinkPolicy', () => {
 
 describe('decideLinkRenewal', () => {
   const session = (expiresInMs: number, issuedDuring?: LinkSession['issuedDuring']): LinkSession =>
-    issuedDuring === undefined ? { expiresAt: plus(expiresInMs) } : { expiresAt: plus(expiresInMs), issuedDuring }
+    issuedDuring === undefined
+      ? { expiresAt: plus(expiresInMs) }
+      : { expiresAt: plus(expiresInMs), issuedDuring }
 
   it.each([
-    ['refuses an approved customer', kyc('approved'), session(30 * MINUTE), false, { action: 'refuse', reason: 'kyc_already_approved' }],
-    ['refuses an approved customer even when forced', kyc('approved'), null, true, { action: 'refuse', reason: 'kyc_already_approved' }],
-    ['renews when forced, even with a live link', kyc('pending'), session(30 * MINUTE), true, { action: 'renew', reason: 'forced', expiresAt: renewed }],
-    ['renews when there is no link yet', kyc('not_started'), null, false, { action: 'renew', reason: 'none_yet', expiresAt: renewed }],
-    ['renews an expired link', kyc('pending'), session(-MINUTE), false, { action: 'renew', reason: 'expired', expiresAt: renewed }],
-    ['renews a link expiring right now', kyc('pending'), session(0), false, { action: 'renew', reason: 'expired', expiresAt: renewed }],
-    ['renews a link 1ms from expiry', kyc('pending'), session(1), false, { action: 'renew', reason: 'expiring', expiresAt: renewed }],
-    ['renews a link exactly at the margin', kyc('pending'), session(5 * MINUTE), false, { action: 'renew', reason: 'expiring', expiresAt: renewed }],
-    ['reuses a link just outside the margin', kyc('pending'), session(5 * MINUTE + 1), false, { action: 'reuse', expiresAt: plus(5 * MINUTE + 1) }],
-    ['reuses a live link for a not-started customer', kyc('not_started'), session(59 * MINUTE), false, { action: 'reuse', expiresAt: plus(59 * MINUTE) }],
-    ['reuses a live link for a plain rejection', kyc('rejected'), session(30 * MINUTE, { status: 'pending', subStatus: null }), false, { action: 'reuse', expiresAt: plus(30 * MINUTE) }],
+    [
+      'refuses an approved customer',
+      kyc('approved'),
+      session(30 * MINUTE),
+      false,
+      { action: 'refuse', reason: 'kyc_already_approved' },
+    ],
+    [
+      'refuses an approved customer even when forced',
+      kyc('approved'),
+      null,
+      true,
+      { action: 'refuse', reason: 'kyc_already_approved' },
+    ],
+    [
+      'renews when forced, even with a live link',
+      kyc('pending'),
+      session(30 * MINUTE),
+      true,
+      { action: 'renew', reason: 'forced', expiresAt: renewed },
+    ],
+    [
+      'renews when there is no link yet',
+      kyc('not_started'),
+      null,
+      false,
+      { action: 'renew', reason: 'none_yet', expiresAt: renewed },
+    ],
+    [
+      'renews an expired link',
+      kyc('pending'),
+      session(-MINUTE),
+      false,
+      { action: 'renew', reason: 'expired', expiresAt: renewed },
+    ],
+    [
+      'renews a link expiring right now',
+      kyc('pending'),
+      session(0),
+      false,
+      { action: 'renew', reason: 'expired', expiresAt: renewed },
+    ],
+    [
+      'renews a link 1ms from expiry',
+      kyc('pending'),
+      session(1),
+      false,
+      { action: 'renew', reason: 'expiring', expiresAt: renewed },
+    ],
+    [
+      'renews a link exactly at the margin',
+      kyc('pending'),
+      session(5 * MINUTE),
+      false,
+      { action: 'renew', reason: 'expiring', expiresAt: renewed },
+    ],
+    [
+      'reuses a link just outside the margin',
+      kyc('pending'),
+      session(5 * MINUTE + 1),
+      false,
+      { action: 'reuse', expiresAt: plus(5 * MINUTE + 1) },
+    ],
+    [
+      'reuses a live link for a not-started customer',
+      kyc('not_started'),
+      session(59 * MINUTE),
+      false,
+      { action: 'reuse', expiresAt: plus(59 * MINUTE) },
+    ],
+    [
+      'reuses a live link for a plain rejection',
+      kyc('rejected'),
+      session(30 * MINUTE, { status: 'pending', subStatus: null }),
+      false,
+      { action: 'reuse', expiresAt: plus(30 * MINUTE) },
+    ],
     [
       'renews a link obtained before a rejection asking for resubmission',
       kyc('rejected', 'kyc_form_resubmission_required'),
@@ -128,7 +232,13 @@ describe('decideLinkRenewal', () => {
 
   it('reuses the very same expiry it was given', () => {
     const current = session(30 * MINUTE)
-    const decision = decideLinkRenewal({ session: current, kyc: kyc('pending'), forceRenew: false, policy, now })
+    const decision = decideLinkRenewal({
+      session: current,
+      kyc: kyc('pending'),
+      forceRenew: false,
+      policy,
+      now,
+    })
     expect(decision.action === 'reuse' && decision.expiresAt).toBe(current.expiresAt)
   })
 

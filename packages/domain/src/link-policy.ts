@@ -15,12 +15,18 @@ import type { KycStatus, KycSubStatus } from './kyc-status.js'
 export type LinkPolicy = { ttlMs: number; renewalMarginMs: number }
 
 /** The documented defaults: links live 24 hours (`24h`) and are renewed 5 minutes (`5m`) before they expire. */
-export const DEFAULT_LINK_POLICY: LinkPolicy = Object.freeze({ ttlMs: 24 * 3_600_000, renewalMarginMs: 5 * 60_000 })
+export const DEFAULT_LINK_POLICY: LinkPolicy = Object.freeze({
+  ttlMs: 24 * 3_600_000,
+  renewalMarginMs: 5 * 60_000,
+})
 
 function toMs(value: string | number, name: string): number {
   if (typeof value === 'string') return parseDuration(value)
   if (!Number.isSafeInteger(value)) {
-    throw new DomainError('invalid_link_policy', `${name} must be a whole number of milliseconds, got ${value}`)
+    throw new DomainError(
+      'invalid_link_policy',
+      `${name} must be a whole number of milliseconds, got ${value}`,
+    )
   }
   return value
 }
@@ -32,12 +38,18 @@ function toMs(value: string | number, name: string): number {
  * @throws DomainError `invalid_duration` for unparseable text; `invalid_link_policy` when the TTL is
  *   not positive, the margin is negative, or the margin is not shorter than the TTL.
  */
-export function createLinkPolicy(input: { ttl: string | number; renewalMargin: string | number }): LinkPolicy {
+export function createLinkPolicy(input: {
+  ttl: string | number
+  renewalMargin: string | number
+}): LinkPolicy {
   const ttlMs = toMs(input.ttl, 'ttl')
   const renewalMarginMs = toMs(input.renewalMargin, 'renewalMargin')
   if (ttlMs <= 0) throw new DomainError('invalid_link_policy', `ttl must be positive, got ${ttlMs}ms`)
   if (renewalMarginMs < 0) {
-    throw new DomainError('invalid_link_policy', `renewalMargin must not be negative, got ${renewalMarginMs}ms`)
+    throw new DomainError(
+      'invalid_link_policy',
+      `renewalMargin must not be negative, got ${renewalMarginMs}ms`,
+    )
   }
   if (renewalMarginMs >= ttlMs) {
     throw new DomainError(

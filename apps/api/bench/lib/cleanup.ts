@@ -18,7 +18,9 @@ export function cleanup(): Promise<void> {
       try {
         await Promise.race([
           Promise.resolve().then(step.fn),
-          new Promise((_, reject) => setTimeout(() => reject(new Error('timed out after 15 s')), 15_000).unref()),
+          new Promise((_, reject) =>
+            setTimeout(() => reject(new Error('timed out after 15 s')), 15_000).unref(),
+          ),
         ])
       } catch (e) {
         process.stderr.write(`cleanup: ${step.name} failed: ${(e as Error).message}\n`)

@@ -30,7 +30,9 @@ export class HttpClient {
           method,
           headers: {
             ...this.headers,
-            ...(payload ? { 'content-type': 'application/json', 'content-length': String(payload.length) } : {}),
+            ...(payload
+              ? { 'content-type': 'application/json', 'content-length': String(payload.length) }
+              : {}),
           },
         },
         (res) => {
@@ -51,7 +53,8 @@ export class HttpClient {
   /** Same as request, but throws unless the status is one of `ok`. */
   async expect(ok: number[], method: string, path: string, body?: unknown): Promise<Reply> {
     const r = await this.request(method, path, body)
-    if (!ok.includes(r.status)) throw new Error(`${method} ${path}: expected ${ok.join('/')}, got ${r.status}: ${r.body.slice(0, 300)}`)
+    if (!ok.includes(r.status))
+      throw new Error(`${method} ${path}: expected ${ok.join('/')}, got ${r.status}: ${r.body.slice(0, 300)}`)
     return r
   }
 
@@ -61,7 +64,11 @@ export class HttpClient {
 }
 
 /** Runs `fn` over `items` with at most `limit` in flight. */
-export async function pool<T, R>(items: T[], limit: number, fn: (item: T, i: number) => Promise<R>): Promise<R[]> {
+export async function pool<T, R>(
+  items: T[],
+  limit: number,
+  fn: (item: T, i: number) => Promise<R>,
+): Promise<R[]> {
   const out = new Array<R>(items.length)
   let next = 0
   await Promise.all(

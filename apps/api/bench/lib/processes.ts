@@ -12,7 +12,9 @@ const MAIN = path.join(API_DIR, 'dist/main.js')
 
 /** Server to create the bench database on (any database on it): BENCH_DATABASE_URL, else TEST_DATABASE_URL. */
 export const ADMIN_URL =
-  process.env.BENCH_DATABASE_URL ?? process.env.TEST_DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres'
+  process.env.BENCH_DATABASE_URL ??
+  process.env.TEST_DATABASE_URL ??
+  'postgresql://postgres@127.0.0.1:5432/postgres'
 
 async function admin<T>(fn: (c: pg.Client) => Promise<T>): Promise<T> {
   const client = new pg.Client({ connectionString: ADMIN_URL })
@@ -28,7 +30,9 @@ async function admin<T>(fn: (c: pg.Client) => Promise<T>): Promise<T> {
 export async function createBenchDatabase(): Promise<{ name: string; url: string }> {
   const name = `align_kyc_bench_${process.pid}_${Date.now().toString(36)}`
   await admin((c) => c.query(`CREATE DATABASE "${name}"`))
-  onCleanup(`drop database ${name}`, () => admin((c) => c.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`)))
+  onCleanup(`drop database ${name}`, () =>
+    admin((c) => c.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`)),
+  )
   const u = new URL(ADMIN_URL)
   u.pathname = `/${name}`
   return { name, url: u.toString() }
@@ -94,7 +98,9 @@ export class ChildServer {
     while (Date.now() < deadline) {
       if (exited) {
         const { code } = exited
-        throw new Error(`${this.name} exited (code ${code}, signal ${this.child.signalCode}) before it was ready:\n${this.output.join('')}`)
+        throw new Error(
+          `${this.name} exited (code ${code}, signal ${this.child.signalCode}) before it was ready:\n${this.output.join('')}`,
+        )
       }
       try {
         const res = await fetch(this.url + readyPath, { signal: AbortSignal.timeout(2_000) })
@@ -125,5 +131,10 @@ export function startService(env: Record<string, string>, nodeArgs: string[] = [
 
 /** The bare node:http + pg baseline (bench/bare-server.ts, through tsx). */
 export function startBareServer(env: Record<string, string>): Promise<ChildServer> {
-  return ChildServer.start('bare server', ['--import', 'tsx', path.join(here, '../bare-server.ts')], env, '/health')
+  return ChildServer.start(
+    'bare server',
+    ['--import', 'tsx', path.join(here, '../bare-server.ts')],
+    env,
+    '/health',
+  )
 }

@@ -70,7 +70,9 @@ export function spent(a: Usage, b: Usage): Cost {
 
 export function perRequest(costs: Cost[], requests: number) {
   const sum = (f: (c: Cost) => number | null) =>
-    costs.some((c) => f(c) === null) ? null : Number((costs.reduce((acc, c) => acc + f(c)!, 0) / requests).toFixed(4))
+    costs.some((c) => f(c) === null)
+      ? null
+      : Number((costs.reduce((acc, c) => acc + f(c)!, 0) / requests).toFixed(4))
   return {
     serverCpuMsPerReq: sum((c) => c.serverCpuMs),
     postgresCpuMsPerReq: sum((c) => c.postgresCpuMs),

@@ -47,7 +47,12 @@ async function createGateway(config: AppConfig, http: HttpService): Promise<Alig
     })
     const { url } = await emulator.start()
     logger.log(`local mode: built-in Align emulator at ${url} (no network)`)
-    const client = new AlignClient({ apiKey: emulator.apiKey, baseUrl: url, timeoutMs: align.timeoutMs, http: http.axiosRef })
+    const client = new AlignClient({
+      apiKey: emulator.apiKey,
+      baseUrl: url,
+      timeoutMs: align.timeoutMs,
+      http: http.axiosRef,
+    })
     const secrets = align.webhookSecrets.length ? align.webhookSecrets : [emulator.apiKey]
     return new AlignGateway(client, secrets, emulator)
   }

@@ -40,11 +40,16 @@ function requireUrl(value: string | undefined): string {
   } catch {
     throw new UsageError(`not a URL: ${value}`)
   }
-  if (u.protocol !== 'https:' && u.protocol !== 'http:') throw new UsageError(`expected an http(s) URL, got ${value}`)
+  if (u.protocol !== 'https:' && u.protocol !== 'http:')
+    throw new UsageError(`expected an http(s) URL, got ${value}`)
   return value
 }
 
-async function run(argv: string[], env: Record<string, string | undefined>, out: (s: string) => void): Promise<void> {
+async function run(
+  argv: string[],
+  env: Record<string, string | undefined>,
+  out: (s: string) => void,
+): Promise<void> {
   const [command, arg] = argv
   if (command !== 'register' && command !== 'list' && command !== 'delete') throw new UsageError(USAGE)
   const url = command === 'register' ? requireUrl(arg) : null

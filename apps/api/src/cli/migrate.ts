@@ -22,7 +22,8 @@ async function withTarget<T>(fn: (target: MigrationTarget) => Promise<T>): Promi
 
 function describe(): string {
   const target = parseDatabaseUrl(process.env.DATABASE_URL)
-  if (target.kind === 'pglite') return target.dataDir ? `embedded PGlite at ${target.dataDir}` : 'in-memory PGlite'
+  if (target.kind === 'pglite')
+    return target.dataDir ? `embedded PGlite at ${target.dataDir}` : 'in-memory PGlite'
   const u = new URL(target.url)
   return `PostgreSQL ${u.hostname}:${u.port || 5432}${u.pathname}` // never the password
 }
@@ -44,7 +45,11 @@ async function main(argv: string[]): Promise<number> {
       }
       console.log('Diffing schema.prisma against the migrations (in-memory PGlite) ...')
       const created = await migrator.create(name)
-      console.log(created ? `Created prisma/migrations/${created}/migration.sql` : 'No schema changes: nothing created.')
+      console.log(
+        created
+          ? `Created prisma/migrations/${created}/migration.sql`
+          : 'No schema changes: nothing created.',
+      )
       return 0
     }
     case 'status': {

@@ -37,7 +37,8 @@ export class BearerAuthGuard implements CanActivate {
   }
 
   canActivate(context: ExecutionContext): boolean {
-    if (this.reflector.getAllAndOverride<boolean>(IS_PUBLIC, [context.getHandler(), context.getClass()])) return true
+    if (this.reflector.getAllAndOverride<boolean>(IS_PUBLIC, [context.getHandler(), context.getClass()]))
+      return true
     const token = bearerToken(context.switchToHttp().getRequest<FastifyRequest>())
     if (token !== null) {
       const candidate = digest(token)

@@ -87,7 +87,11 @@ export class PinoNestLogger implements LoggerService {
     this.write('fatal', message, rest)
   }
 
-  private write(level: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace', message: unknown, rest: unknown[]) {
+  private write(
+    level: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace',
+    message: unknown,
+    rest: unknown[],
+  ) {
     if (!this.root.isLevelEnabled(level)) return
     // Nest passes the context last; an error's stack (for `error`) may come before it.
     const context = typeof rest[rest.length - 1] === 'string' ? (rest[rest.length - 1] as string) : undefined

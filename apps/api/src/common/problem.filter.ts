@@ -33,16 +33,22 @@ export function toAppError(err: unknown): AppError {
   if (err instanceof AlignApiError) {
     return new AppError('upstream_error', `Align answered ${err.status}${err.code ? ` (${err.code})` : ''}.`)
   }
-  if (err instanceof AlignResponseError) return new AppError('upstream_error', 'Align answered with an unexpected body.')
+  if (err instanceof AlignResponseError)
+    return new AppError('upstream_error', 'Align answered with an unexpected body.')
   if (err instanceof AlignError) return new AppError('upstream_error', 'The request to Align failed.')
   if (err instanceof HttpException) return fromHttpException(err)
   const e = err as { statusCode?: number; code?: string; message?: string }
   // Errors raised by Fastify itself before a route runs (body parsing, size limit, media type).
   if (typeof e?.statusCode === 'number' && e.statusCode < 500) {
-    if (e.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return new AppError('payload_too_large', 'The request body is too large.')
+    if (e.code === 'FST_ERR_CTP_BODY_TOO_LARGE')
+      return new AppError('payload_too_large', 'The request body is too large.')
     if (e.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE')
       return new AppError('unsupported_media_type', 'Send JSON with Content-Type: application/json.')
-    if (e.code === 'FST_ERR_CTP_EMPTY_JSON_BODY' || e.code === 'FST_ERR_CTP_INVALID_JSON_BODY' || e instanceof SyntaxError)
+    if (
+      e.code === 'FST_ERR_CTP_EMPTY_JSON_BODY' ||
+      e.code === 'FST_ERR_CTP_INVALID_JSON_BODY' ||
+      e instanceof SyntaxError
+    )
       return new AppError('malformed_json', 'The request body is not valid JSON.')
     return new AppError('validation_failed', e.message ?? 'Bad request.')
   }
@@ -53,7 +59,8 @@ function fromHttpException(err: HttpException): AppError {
   const status = err.getStatus()
   if (status === 404) return new AppError('not_found', 'No such route.')
   if (status === 401) return new AppError('unauthorized', 'Send Authorization: Bearer <token>.')
-  if (status === 415) return new AppError('unsupported_media_type', 'Send JSON with Content-Type: application/json.')
+  if (status === 415)
+    return new AppError('unsupported_media_type', 'Send JSON with Content-Type: application/json.')
   if (status === 413) return new AppError('payload_too_large', 'The request body is too large.')
   if (status === 429) return new AppError('rate_limited', 'Too many requests.', { retryAfterSeconds: 60 })
   if (status === 400) {
@@ -98,7 +105,8 @@ export class ProblemFilter implements ExceptionFilter {
         reqId: request.id,
       })
     }
-    if (error.extra.retryAfterSeconds !== undefined) reply.header('retry-after', String(error.extra.retryAfterSeconds))
+    if (error.extra.retryAfterSeconds !== undefined)
+      reply.header('retry-after', String(error.extra.retryAfterSeconds))
     reply
       .status(error.status)
       .header('content-type', 'application/problem+json; charset=utf-8')

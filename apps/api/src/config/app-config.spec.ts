@@ -6,7 +6,12 @@ describe('loadConfig', () => {
     const c = loadConfig({})
     expect(c.port).toBe(3000)
     expect(c.database).toEqual({ kind: 'pglite', dataDir: path.resolve('.data/pglite') })
-    expect(c.align).toMatchObject({ environment: 'local', apiKey: null, timeoutMs: 10_000, webhookSecrets: [] })
+    expect(c.align).toMatchObject({
+      environment: 'local',
+      apiKey: null,
+      timeoutMs: 10_000,
+      webhookSecrets: [],
+    })
     expect(c.kycLink).toEqual({ ttlMs: 24 * 3_600_000, renewalMarginMs: 5 * 60_000 })
     expect(c.apiKeys).toEqual([DEV_API_TOKEN])
     expect(c.usingDevToken).toBe(true)

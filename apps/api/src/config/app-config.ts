@@ -164,17 +164,23 @@ export function loadConfig(env: Record<string, string | undefined>): AppConfig {
   const environment = e.ALIGN_ENVIRONMENT ?? (apiKey ? 'sandbox' : 'local')
   const nodeEnv = e.NODE_ENV ?? 'development'
   if (environment !== 'local' && !apiKey) {
-    throw new ConfigError(`Invalid configuration: ALIGN_API_KEY: required when ALIGN_ENVIRONMENT is ${environment}`)
+    throw new ConfigError(
+      `Invalid configuration: ALIGN_API_KEY: required when ALIGN_ENVIRONMENT is ${environment}`,
+    )
   }
   const production = environment === 'production' || nodeEnv === 'production'
   let apiKeys = list(e.API_KEYS)
   if (production && apiKeys.length === 0) {
-    throw new ConfigError('Invalid configuration: API_KEYS: required in production (comma-separated bearer tokens)')
+    throw new ConfigError(
+      'Invalid configuration: API_KEYS: required in production (comma-separated bearer tokens)',
+    )
   }
   const usingDevToken = apiKeys.length === 0
   if (usingDevToken) apiKeys = [DEV_API_TOKEN]
   if (e.KYC_LINK_RENEWAL_MARGIN >= e.KYC_LINK_TTL) {
-    throw new ConfigError('Invalid configuration: KYC_LINK_RENEWAL_MARGIN: expected a duration shorter than KYC_LINK_TTL')
+    throw new ConfigError(
+      'Invalid configuration: KYC_LINK_RENEWAL_MARGIN: expected a duration shorter than KYC_LINK_TTL',
+    )
   }
   const webhookSecrets = list(e.ALIGN_WEBHOOK_SECRET)
   return {
@@ -199,7 +205,11 @@ export function loadConfig(env: Record<string, string | undefined>): AppConfig {
     logLevel: e.LOG_LEVEL ?? 'info',
     corsOrigins: list(e.CORS_ORIGINS),
     bodyLimitBytes: e.BODY_LIMIT_BYTES,
-    reconcile: { afterMs: e.RECONCILE_AFTER, intervalMs: e.RECONCILE_INTERVAL, batchSize: e.RECONCILE_BATCH_SIZE },
+    reconcile: {
+      afterMs: e.RECONCILE_AFTER,
+      intervalMs: e.RECONCILE_INTERVAL,
+      batchSize: e.RECONCILE_BATCH_SIZE,
+    },
     webhookWorker: { intervalMs: e.WEBHOOK_WORKER_INTERVAL, maxAttempts: e.WEBHOOK_MAX_ATTEMPTS },
   }
 }

@@ -18,7 +18,10 @@ export class CustomersController {
   @ApiCreatedResponse({ type: CustomerDto, description: 'Created (Align created or adopted the customer)' })
   @ApiOkResponse({ type: CustomerDto, description: 'The email is already a customer: the existing one' })
   @ApiProtected('validation_failed', 'malformed_json', 'upstream_error', 'upstream_unavailable')
-  async create(@Body() body: CreateCustomerDto, @Res({ passthrough: true }) reply: FastifyReply): Promise<CustomerDto> {
+  async create(
+    @Body() body: CreateCustomerDto,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<CustomerDto> {
     const { customer, created } = await this.customers.create(body)
     if (!created) reply.status(200)
     return toCustomerDto(customer)

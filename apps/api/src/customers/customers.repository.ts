@@ -72,37 +72,34 @@ export class CustomersRepository {
     emailNormalized: string,
     obtain: () => Promise<NewCustomer>,
   ): Promise<{ customer: CustomerRecord; created: boolean }> {
-    return this.prisma.$transaction(
-      async (tx) => {
-        await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtextextended(${'customer:' + emailNormalized}, 0))`
-        const existing = await tx.customer.findUnique({ where: { emailNormalized } })
-        if (existing) return { customer: toCustomerRecord(existing), created: false }
-        const n = await obtain()
-        // Align may hand back a customer we already hold under another address (adopted earlier).
-        const sameAlign = await tx.customer.findUnique({ where: { alignCustomerId: n.alignCustomerId } })
-        if (sameAlign) return { customer: toCustomerRecord(sameAlign), created: false }
-        const row = await tx.customer.create({
-          data: {
-            alignCustomerId: n.alignCustomerId,
-            email: n.email,
-            emailNormalized: n.emailNormalized,
-            type: n.type,
-            firstName: n.firstName,
-            lastName: n.lastName,
-            companyName: n.companyName,
-            rails: n.reading.rails,
-          },
-        })
-        // The row is this transaction's own (invisible to others until commit): no lock to take.
-        const { customer } = await applyReadingLocked(prismaSql(tx), row.id, n.reading, initialKycState())
-        await tx.webhookDelivery.updateMany({
-          where: { entityId: n.alignCustomerId, status: 'pending', nextAttemptAt: null },
-          data: { nextAttemptAt: new Date() },
-        })
-        return { customer, created: true }
-      },
-      this.longTransaction(),
-    )
+    return this.prisma.$transaction(async (tx) => {
+      await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtextextended(${'customer:' + emailNormalized}, 0))`
+      const existing = await tx.customer.findUnique({ where: { emailNormalized } })
+      if (existing) return { customer: toCustomerRecord(existing), created: false }
+      const n = await obtain()
+      // Align may hand back a customer we already hold under another address (adopted earlier).
+      const sameAlign = await tx.customer.findUnique({ where: { alignCustomerId: n.alignCustomerId } })
+      if (sameAlign) return { customer: toCustomerRecord(sameAlign), created: false }
+      const row = await tx.customer.create({
+        data: {
+          alignCustomerId: n.alignCustomerId,
+          email: n.email,
+          emailNormalized: n.emailNormalized,
+          type: n.type,
+          firstName: n.firstName,
+          lastName: n.lastName,
+          companyName: n.companyName,
+          rails: n.reading.rails,
+        },
+      })
+      // The row is this transaction's own (invisible to others until commit): no lock to take.
+      const { customer } = await applyReadingLocked(prismaSql(tx), row.id, n.reading, initialKycState())
+      await tx.webhookDelivery.updateMany({
+        where: { entityId: n.alignCustomerId, status: 'pending', nextAttemptAt: null },
+        data: { nextAttemptAt: new Date() },
+      })
+      return { customer, created: true }
+    }, this.longTransaction())
   }
 
   /** Transactions that wait on Align must outlive its whole timeout (retries included). */

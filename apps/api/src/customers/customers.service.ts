@@ -98,7 +98,9 @@ export class CustomersService {
       if (!(e instanceof AlignConflictError) && !isUnknownOutcome(e)) throw e
       const found = await this.findInAlign(dto.email).catch(() => null)
       if (found) {
-        this.logger.log(`adopted Align customer ${found.customer_id} (${e instanceof AlignConflictError ? 'conflict' : 'lost answer'})`)
+        this.logger.log(
+          `adopted Align customer ${found.customer_id} (${e instanceof AlignConflictError ? 'conflict' : 'lost answer'})`,
+        )
         return found
       }
       if (e instanceof AlignConflictError) {
@@ -122,8 +124,10 @@ export class CustomersService {
 function requireNames(dto: CreateCustomerDto): void {
   const errors: FieldError[] = []
   if (dto.type === 'individual') {
-    if (!dto.firstName) errors.push({ field: 'firstName', message: 'firstName is required for individual customers' })
-    if (!dto.lastName) errors.push({ field: 'lastName', message: 'lastName is required for individual customers' })
+    if (!dto.firstName)
+      errors.push({ field: 'firstName', message: 'firstName is required for individual customers' })
+    if (!dto.lastName)
+      errors.push({ field: 'lastName', message: 'lastName is required for individual customers' })
   } else if (!dto.companyName) {
     errors.push({ field: 'companyName', message: 'companyName is required for corporate customers' })
   }

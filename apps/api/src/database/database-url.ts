@@ -2,8 +2,7 @@ import path from 'node:path'
 
 /** Which database the service talks to, decided from DATABASE_URL (see the configuration table). */
 export type DatabaseTarget =
-  | { kind: 'postgres'; url: string }
-  | { kind: 'pglite'; dataDir: string | null /* null = in memory */ }
+  { kind: 'postgres'; url: string } | { kind: 'pglite'; dataDir: string | null /* null = in memory */ }
 
 /** The embedded database's folder when DATABASE_URL is unset, relative to the working directory. */
 export const DEFAULT_PGLITE_DIR = '.data/pglite'
@@ -14,11 +13,12 @@ export const DEFAULT_PGLITE_DIR = '.data/pglite'
  * Throws with a message naming what is expected for anything else.
  */
 export function parseDatabaseUrl(value: string | undefined, cwd = process.cwd()): DatabaseTarget {
-  if (value === undefined || value.trim() === '') return { kind: 'pglite', dataDir: path.resolve(cwd, DEFAULT_PGLITE_DIR) }
+  if (value === undefined || value.trim() === '')
+    return { kind: 'pglite', dataDir: path.resolve(cwd, DEFAULT_PGLITE_DIR) }
   const v = value.trim()
   if (v.startsWith('pglite://')) {
     const rest = v.slice('pglite://'.length)
-    if (rest === '' ) throw new Error('expected pglite://memory or pglite://<directory>')
+    if (rest === '') throw new Error('expected pglite://memory or pglite://<directory>')
     if (rest === 'memory') return { kind: 'pglite', dataDir: null }
     return { kind: 'pglite', dataDir: path.resolve(cwd, rest) }
   }

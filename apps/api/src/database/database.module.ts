@@ -48,7 +48,9 @@ export async function openDatabase(config: AppConfig): Promise<PrismaService> {
 
 @Global()
 @Module({
-  providers: [{ provide: PrismaService, inject: [APP_CONFIG], useFactory: (config: AppConfig) => openDatabase(config) }],
+  providers: [
+    { provide: PrismaService, inject: [APP_CONFIG], useFactory: (config: AppConfig) => openDatabase(config) },
+  ],
   exports: [PrismaService],
 })
 export class DatabaseModule {}

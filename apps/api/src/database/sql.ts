@@ -38,7 +38,8 @@ function prepared(text: string, values: unknown[]): pg.QueryConfig {
 /** On the pg pool that @prisma/adapter-pg also uses. */
 export function pgDatabase(pool: pg.Pool): SqlDatabase {
   return {
-    query: async <T>(text: string, params: unknown[] = []) => (await pool.query(prepared(text, params))).rows as T[],
+    query: async <T>(text: string, params: unknown[] = []) =>
+      (await pool.query(prepared(text, params))).rows as T[],
     close: () => (pool.ended ? Promise.resolve() : pool.end()),
     async transaction<T>(fn: (sql: Sql) => Promise<T>): Promise<T> {
       const client = await pool.connect()

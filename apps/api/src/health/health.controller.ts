@@ -25,6 +25,8 @@ export class HealthController {
   @Get('ready')
   @HealthCheck()
   ready() {
-    return this.health.check([() => this.prismaIndicator.pingCheck('database', this.prisma, { timeout: 2000 })])
+    return this.health.check([
+      () => this.prismaIndicator.pingCheck('database', this.prisma, { timeout: 2000 }),
+    ])
   }
 }

@@ -1,5 +1,11 @@
 import { randomUUID } from 'node:crypto'
-import { applyObservation, type ApplyDecision, type KycState, type KycStatus, type KycSubStatus } from '@align-kyc/domain'
+import {
+  applyObservation,
+  type ApplyDecision,
+  type KycState,
+  type KycStatus,
+  type KycSubStatus,
+} from '@align-kyc/domain'
 import {
   CUSTOMER_SQL_COLUMNS,
   customerFromSqlRow,
@@ -43,7 +49,8 @@ export async function applyReadingLocked(
   if (!current) throw new Error(`customer ${customerId} vanished while applying an observation`)
   const decision = applyObservation(current, reading.observation)
   const now = new Date()
-  const refreshRails = decision.outcome === 'applied' || decision.reason === 'same_state' || decision.reason === 'terminal'
+  const refreshRails =
+    decision.outcome === 'applied' || decision.reason === 'same_state' || decision.reason === 'terminal'
 
   const params: unknown[] = [customerId, now, decision.state.observedAt]
   const param = (v: unknown) => `$${params.push(v)}`

@@ -14,7 +14,13 @@ export class SandboxController {
   @Post('simulate')
   @HttpCode(200)
   @ApiOkResponse({ type: KycStatusDto })
-  @ApiProtected('validation_failed', 'malformed_json', 'customer_not_found', 'upstream_error', 'upstream_unavailable')
+  @ApiProtected(
+    'validation_failed',
+    'malformed_json',
+    'customer_not_found',
+    'upstream_error',
+    'upstream_unavailable',
+  )
   async simulate(@Param('id', UuidPipe) id: string, @Body() body: SimulateDto): Promise<KycStatusDto> {
     return toKycStatusDto(await this.kyc.simulate(id, body.action), new Date())
   }

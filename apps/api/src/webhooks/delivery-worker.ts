@@ -1,10 +1,4 @@
-import {
-  Inject,
-  Injectable,
-  Logger,
-  type OnApplicationBootstrap,
-  type OnModuleDestroy,
-} from '@nestjs/common'
+import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common'
 import { AlignAbortError, type AlignCustomer } from '@align-kyc/align-client'
 import { AlignGateway } from '../align/align.module.js'
 import { APP_CONFIG } from '../config/config.module.js'
@@ -31,7 +25,10 @@ export const DELIVERY_POLICY = Object.freeze({
 
 /** Delay before attempt `attempts + 1`, after `attempts` failed ones: exponential, capped, jittered. */
 export function retryDelayMs(attempts: number, random: () => number = Math.random): number {
-  const ceiling = Math.min(DELIVERY_POLICY.retryMaxMs, DELIVERY_POLICY.retryBaseMs * 2 ** Math.max(0, attempts - 1))
+  const ceiling = Math.min(
+    DELIVERY_POLICY.retryMaxMs,
+    DELIVERY_POLICY.retryBaseMs * 2 ** Math.max(0, attempts - 1),
+  )
   return ceiling / 2 + random() * (ceiling / 2)
 }
 
@@ -128,7 +125,8 @@ export class DeliveryWorker implements OnApplicationBootstrap, OnModuleDestroy {
     let alignCustomer: AlignCustomer
     try {
       if (!(await this.deliveries.customerIdByAlignId(claim.entityId))) {
-        if (await this.deliveries.park(claim)) this.logger.log(`delivery ${claim.id}: customer ${claim.entityId} not recorded yet, parked`)
+        if (await this.deliveries.park(claim))
+          this.logger.log(`delivery ${claim.id}: customer ${claim.entityId} not recorded yet, parked`)
         return
       }
       alignCustomer = await this.align.client.customers.get(claim.entityId, { signal: this.abort.signal })
@@ -141,10 +139,14 @@ export class DeliveryWorker implements OnApplicationBootstrap, OnModuleDestroy {
         status: alignCustomer.kycs?.status != null ? String(alignCustomer.kycs.status) : null,
         subStatus: alignCustomer.kycs?.sub_status != null ? String(alignCustomer.kycs.sub_status) : null,
       })
-      if (result.kind === 'lost') this.logger.warn(`delivery ${claim.id}: claim lost (lease expired or re-queued), result discarded`)
-      else if (result.kind === 'parked') this.logger.log(`delivery ${claim.id}: customer ${claim.entityId} not recorded, parked`)
+      if (result.kind === 'lost')
+        this.logger.warn(`delivery ${claim.id}: claim lost (lease expired or re-queued), result discarded`)
+      else if (result.kind === 'parked')
+        this.logger.log(`delivery ${claim.id}: customer ${claim.entityId} not recorded, parked`)
       else if (result.decision.outcome === 'ignored' && result.decision.reason === 'unknown_value')
-        this.logger.warn(`delivery ${claim.id}: unknown value from Align kept on the delivery: ${result.decision.detail}`)
+        this.logger.warn(
+          `delivery ${claim.id}: unknown value from Align kept on the delivery: ${result.decision.detail}`,
+        )
     } catch (e) {
       return this.fail(claim, e)
     }
@@ -157,15 +159,26 @@ export class DeliveryWorker implements OnApplicationBootstrap, OnModuleDestroy {
         return
       }
       const delay = retryDelayMs(claim.attempts)
-      const status = await this.deliveries.recordFailure(claim, message(e), delay, this.config.webhookWorker.maxAttempts)
+      const status = await this.deliveries.recordFailure(
+        claim,
+        message(e),
+        delay,
+        this.config.webhookWorker.maxAttempts,
+      )
       if (status === 'failed') {
-        this.logger.error(`delivery ${claim.id} failed for good after ${claim.attempts} attempts: ${message(e)}`)
+        this.logger.error(
+          `delivery ${claim.id} failed for good after ${claim.attempts} attempts: ${message(e)}`,
+        )
       } else if (status === 'pending') {
-        this.logger.warn(`delivery ${claim.id} attempt ${claim.attempts} failed (${message(e)}); next in ${Math.round(delay)} ms`)
+        this.logger.warn(
+          `delivery ${claim.id} attempt ${claim.attempts} failed (${message(e)}); next in ${Math.round(delay)} ms`,
+        )
       }
     } catch (e2) {
       // The lease runs out and the delivery is retried then.
-      this.logger.warn(`delivery ${claim.id}: could not record the failure (${message(e2)}); retried after the lease`)
+      this.logger.warn(
+        `delivery ${claim.id}: could not record the failure (${message(e2)}); retried after the lease`,
+      )
     }
   }
 }

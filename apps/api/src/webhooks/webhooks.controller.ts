@@ -1,5 +1,13 @@
 import { Controller, Get, Headers, HttpCode, Param, Post, Query, Req } from '@nestjs/common'
-import { ApiAcceptedResponse, ApiBody, ApiExtraModels, ApiHeader, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger'
+import {
+  ApiAcceptedResponse,
+  ApiBody,
+  ApiExtraModels,
+  ApiHeader,
+  ApiOkResponse,
+  ApiOperation,
+  ApiTags,
+} from '@nestjs/swagger'
 import type { FastifyRequest } from 'fastify'
 import { ALIGN_SIGNATURE_HEADER } from '@align-kyc/align-client'
 import { ApiProblems, ApiProtected, ProblemDto } from '../common/api-docs.js'
@@ -35,7 +43,10 @@ export class WebhooksController {
   @ApiBody({ type: AlignWebhookEventDto })
   @ApiOkResponse({ type: WebhookAckDto, description: 'Stored (or stored before)' })
   @ApiProblems('invalid_signature', 'invalid_webhook', 'payload_too_large')
-  async receive(@Req() req: FastifyRequest, @Headers(ALIGN_SIGNATURE_HEADER) signature?: string): Promise<WebhookAckDto> {
+  async receive(
+    @Req() req: FastifyRequest,
+    @Headers(ALIGN_SIGNATURE_HEADER) signature?: string,
+  ): Promise<WebhookAckDto> {
     const body = Buffer.isBuffer(req.body) ? req.body : undefined
     const result = await this.webhooks.receive(body, signature)
     return { received: true, duplicate: result.duplicate }

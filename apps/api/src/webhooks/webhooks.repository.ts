@@ -23,8 +23,7 @@ export type NewDelivery = {
 
 /** What `store` did: `duplicate` when the same body was stored before (nothing new happened). */
 export type StoreResult =
-  | { duplicate: true }
-  | { duplicate: false; id: string; status: DeliveryStatus; queued: boolean }
+  { duplicate: true } | { duplicate: false; id: string; status: DeliveryStatus; queued: boolean }
 
 /**
  * A delivery a worker holds. `attempts` is the fencing token: every claim increments it, so a
@@ -166,7 +165,10 @@ export class WebhooksRepository {
         SELECT (status = 'pending' AND attempts = ${claim.attempts}::int) AS ok
           FROM webhook_deliveries WHERE id = ${claim.id}::uuid FOR UPDATE`
       if (!held[0]?.ok) return { kind: 'lost' } as const
-      const customer = await tx.customer.findUnique({ where: { alignCustomerId: claim.entityId }, select: { id: true } })
+      const customer = await tx.customer.findUnique({
+        where: { alignCustomerId: claim.entityId },
+        select: { id: true },
+      })
       if (!customer) {
         await tx.webhookDelivery.update({ where: { id: claim.id }, data: { nextAttemptAt: null } })
         return { kind: 'parked' } as const
@@ -234,13 +236,16 @@ export class WebhooksRepository {
    * so a worker still holding an older claim cannot finish it; a re-queued failed delivery gets
    * one more attempt before it is failed again.
    */
-  async requeue(id: string): Promise<{ result: 'requeued'; delivery: DeliveryRecord } | { result: 'not_found' | 'not_retryable' }> {
+  async requeue(
+    id: string,
+  ): Promise<{ result: 'requeued'; delivery: DeliveryRecord } | { result: 'not_found' | 'not_retryable' }> {
     return this.prisma.$transaction(async (tx) => {
       const rows = await tx.$queryRaw<{ status: DeliveryStatus }[]>`
         SELECT status::text AS status FROM webhook_deliveries WHERE id = ${id}::uuid FOR UPDATE`
       const current = rows[0]
       if (!current) return { result: 'not_found' } as const
-      if (current.status !== 'pending' && current.status !== 'failed') return { result: 'not_retryable' } as const
+      if (current.status !== 'pending' && current.status !== 'failed')
+        return { result: 'not_retryable' } as const
       const delivery = await tx.webhookDelivery.update({
         where: { id },
         data: { status: 'pending', nextAttemptAt: new Date() },

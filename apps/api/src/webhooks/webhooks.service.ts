@@ -5,7 +5,12 @@ import { AlignGateway } from '../align/align.module.js'
 import { AppError } from '../common/app-error.js'
 import { decodeCursor, encodeCursor } from '../customers/cursor.js'
 import { DeliveryWorker } from './delivery-worker.js'
-import { WebhooksRepository, type DeliveryRecord, type DeliveryStatus, type StoreResult } from './webhooks.repository.js'
+import {
+  WebhooksRepository,
+  type DeliveryRecord,
+  type DeliveryStatus,
+  type StoreResult,
+} from './webhooks.repository.js'
 
 /** The one event type this service acts on; any other is stored and acknowledged (`ignored`). */
 export const KYC_UPDATED_EVENT = 'customer.kycs.updated'
@@ -29,7 +34,10 @@ export class WebhooksService {
    */
   async receive(rawBody: Buffer | undefined, signature: string | string[] | undefined): Promise<StoreResult> {
     const body = rawBody ?? Buffer.alloc(0)
-    if (typeof signature !== 'string' || !verifyWebhookSignature(body, signature, this.align.webhookSecrets)) {
+    if (
+      typeof signature !== 'string' ||
+      !verifyWebhookSignature(body, signature, this.align.webhookSecrets)
+    ) {
       this.rejected++
       this.logger.warn(
         `webhook refused: ${typeof signature === 'string' ? 'invalid' : 'missing'} signature (${body.length} bytes; ${this.rejected} refused since start)`,
@@ -54,21 +62,35 @@ export class WebhooksService {
       handling: known ? 'process' : 'ignore',
     })
     if (result.duplicate) {
-      this.logger.log(`duplicate ${event.event_type} for ${event.entity_id}: acknowledged, not processed again`)
+      this.logger.log(
+        `duplicate ${event.event_type} for ${event.entity_id}: acknowledged, not processed again`,
+      )
     } else if (!known) {
-      this.logger.log(`unknown event type ${JSON.stringify(event.event_type)} stored as ignored (${result.id})`)
+      this.logger.log(
+        `unknown event type ${JSON.stringify(event.event_type)} stored as ignored (${result.id})`,
+      )
     } else if (result.queued) {
       this.worker.kick()
     } else {
-      this.logger.debug(`delivery ${result.id} for unrecorded customer ${event.entity_id} kept until it is recorded`)
+      this.logger.debug(
+        `delivery ${result.id} for unrecorded customer ${event.entity_id} kept until it is recorded`,
+      )
     }
     return result
   }
 
-  async list(q: { status?: DeliveryStatus; limit?: number; cursor?: string }): Promise<{ items: DeliveryRecord[]; nextCursor: string | null }> {
+  async list(q: {
+    status?: DeliveryStatus
+    limit?: number
+    cursor?: string
+  }): Promise<{ items: DeliveryRecord[]; nextCursor: string | null }> {
     const limit = q.limit ?? 20
     const after = q.cursor === undefined ? undefined : decodeCursor(q.cursor)
-    const page = await this.deliveries.page({ limit, ...(q.status ? { status: q.status } : {}), ...(after ? { after } : {}) })
+    const page = await this.deliveries.page({
+      limit,
+      ...(q.status ? { status: q.status } : {}),
+      ...(after ? { after } : {}),
+    })
     const last = page.items[page.items.length - 1]
     return {
       items: page.items,
@@ -79,7 +101,8 @@ export class WebhooksService {
   /** Re-queues a pending or failed delivery now; processed and ignored ones are final. */
   async retry(id: string): Promise<DeliveryRecord> {
     const r = await this.deliveries.requeue(id)
-    if (r.result === 'not_found') throw new AppError('delivery_not_found', `No webhook delivery with id ${id}.`)
+    if (r.result === 'not_found')
+      throw new AppError('delivery_not_found', `No webhook delivery with id ${id}.`)
     if (r.result !== 'requeued') {
       throw new AppError('delivery_not_retryable', 'Only pending or failed deliveries can be retried.')
     }

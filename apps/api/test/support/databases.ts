@@ -24,7 +24,7 @@ let counter = 0
 
 /** A fresh, migrated database for one test file (a copy of the run's template). */
 export async function createTestDatabase(): Promise<{ url: string; drop: () => Promise<void> }> {
-  const name = `align_kyc_e2e_${process.env.E2E_RUN_ID ?? "local"}_${process.pid}_${counter++}`
+  const name = `align_kyc_e2e_${process.env.E2E_RUN_ID ?? 'local'}_${process.pid}_${counter++}`
   await admin((c) => c.query(`CREATE DATABASE "${name}" TEMPLATE "${TEMPLATE_DB}"`))
   return {
     url: urlFor(name),

@@ -25,9 +25,19 @@ export class ServiceProcess {
     this.exited = new Promise((resolve) => child.once('exit', (code) => resolve(code)))
   }
 
-  static async start(env: Record<string, string>, options: { timeoutMs?: number } = {}): Promise<ServiceProcess> {
+  static async start(
+    env: Record<string, string>,
+    options: { timeoutMs?: number } = {},
+  ): Promise<ServiceProcess> {
     const child = spawn(process.execPath, [MAIN], {
-      env: { PATH: process.env.PATH ?? '', NODE_ENV: 'test', LOG_LEVEL: 'info', PORT: '0', HOST: '127.0.0.1', ...env },
+      env: {
+        PATH: process.env.PATH ?? '',
+        NODE_ENV: 'test',
+        LOG_LEVEL: 'info',
+        PORT: '0',
+        HOST: '127.0.0.1',
+        ...env,
+      },
       stdio: ['ignore', 'pipe', 'pipe'],
     })
     const svc = new ServiceProcess(child)
@@ -42,7 +52,10 @@ export class ServiceProcess {
 
   private waitForListening(timeoutMs: number): Promise<void> {
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`service did not start in ${timeoutMs} ms:\n${this.log}`)), timeoutMs)
+      const timer = setTimeout(
+        () => reject(new Error(`service did not start in ${timeoutMs} ms:\n${this.log}`)),
+        timeoutMs,
+      )
       const onData = (chunk: Buffer) => {
         this.output.push(chunk.toString())
         const m = /listening on (http:\/\/[\d.]+:\d+)/.exec(this.log)
@@ -75,7 +88,10 @@ export class ServiceProcess {
 }
 
 /** Runs the service with an environment and waits for it to exit (for start-up refusals). */
-export function runToExit(env: Record<string, string>, timeoutMs = 30_000): Promise<{ code: number | null; output: string }> {
+export function runToExit(
+  env: Record<string, string>,
+  timeoutMs = 30_000,
+): Promise<{ code: number | null; output: string }> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [MAIN], {
       env: { PATH: process.env.PATH ?? '', ...env },
@@ -119,7 +135,10 @@ export function testPrisma(databaseUrl: string) {
 export type Stack = Awaited<ReturnType<typeof startStack>>
 
 /** One emulator, one fresh database, one service process: the usual e2e fixture. */
-export async function startStack(env: Record<string, string> = {}, emulatorOptions: AlignEmulatorOptions = {}) {
+export async function startStack(
+  env: Record<string, string> = {},
+  emulatorOptions: AlignEmulatorOptions = {},
+) {
   const emulator = new AlignEmulator({ webhookRetry: { attempts: 3, baseDelayMs: 20 }, ...emulatorOptions })
   await emulator.start()
   const db = await createTestDatabase()

@@ -3,7 +3,11 @@ import request from 'supertest'
 import { AUTH } from './test-app.js'
 
 /** A customer.kycs.updated body as Align sends it (fixed created_at: equal bodies are duplicates). */
-export function kycEvent(alignCustomerId: string, createdAt: Date | string, eventType = 'customer.kycs.updated'): string {
+export function kycEvent(
+  alignCustomerId: string,
+  createdAt: Date | string,
+  eventType = 'customer.kycs.updated',
+): string {
   return JSON.stringify({
     event_type: eventType,
     entity_id: alignCustomerId,
@@ -20,7 +24,11 @@ export function deliver(url: string, body: string, secret: string | null, signat
 }
 
 /** Polls `check` until it returns a truthy value (returned) or the time is up (throws with `what`). */
-export async function eventually<T>(what: string, check: () => Promise<T | null | undefined | false>, timeoutMs = 15_000): Promise<T> {
+export async function eventually<T>(
+  what: string,
+  check: () => Promise<T | null | undefined | false>,
+  timeoutMs = 15_000,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs
   for (;;) {
     const v = await check()
@@ -31,8 +39,15 @@ export async function eventually<T>(what: string, check: () => Promise<T | null 
 }
 
 /** Creates a customer through the API; returns its ids. */
-export async function createCustomer(url: string, email: string): Promise<{ id: string; alignCustomerId: string }> {
-  const res = await request(url).post('/v1/customers').set(AUTH).send({ email, type: 'corporate', companyName: email })
-  if (res.status !== 201 && res.status !== 200) throw new Error(`create ${email}: ${res.status} ${JSON.stringify(res.body)}`)
+export async function createCustomer(
+  url: string,
+  email: string,
+): Promise<{ id: string; alignCustomerId: string }> {
+  const res = await request(url)
+    .post('/v1/customers')
+    .set(AUTH)
+    .send({ email, type: 'corporate', companyName: email })
+  if (res.status !== 201 && res.status !== 200)
+    throw new Error(`create ${email}: ${res.status} ${JSON.stringify(res.body)}`)
   return { id: res.body.id, alignCustomerId: res.body.alignCustomerId }
 }

@@ -69,7 +69,9 @@ await client.customers.simulateCustomer({ customer_id, action: 'kyc.status.appro
 const target = `${url}/v0/customers/${encodeURIComponent(customer_id)}`
 
 const viaFetch = async () => {
-  const response = await fetch(target, { headers: { authorization: emulator.apiKey, accept: 'application/json' } })
+  const response = await fetch(target, {
+    headers: { authorization: emulator.apiKey, accept: 'application/json' },
+  })
   if (response.status !== 200) throw new Error(`fetch got ${response.status}`)
   return response.json()
 }
@@ -83,7 +85,12 @@ for (let i = 0; i < warmup; i++) {
 
 // Interleave the two sides in rounds so drift (GC, CPU frequency) hits both alike.
 const rounds = 3
-const results: Record<string, Stats[]> = { 'fetch seq': [], 'client seq': [], 'fetch conc': [], 'client conc': [] }
+const results: Record<string, Stats[]> = {
+  'fetch seq': [],
+  'client seq': [],
+  'fetch conc': [],
+  'client conc': [],
+}
 for (let r = 0; r < rounds; r++) {
   results['fetch seq']!.push(await sequential(viaFetch, iterations))
   results['client seq']!.push(await sequential(viaClient, iterations))
@@ -99,7 +106,9 @@ for (const mode of ['seq', 'conc'] as const) {
   console.log(`\n${label} (best of ${rounds} rounds)`)
   console.log(`  bare fetch    ${fmt(bare)}`)
   console.log(`  AlignClient   ${fmt(ours)}`)
-  console.log(`  ratio client/fetch: mean ${(ours.mean / bare.mean).toFixed(2)}x  p50 ${(ours.p50 / bare.p50).toFixed(2)}x  p99 ${(ours.p99 / bare.p99).toFixed(2)}x`)
+  console.log(
+    `  ratio client/fetch: mean ${(ours.mean / bare.mean).toFixed(2)}x  p50 ${(ours.p50 / bare.p50).toFixed(2)}x  p99 ${(ours.p99 / bare.p99).toFixed(2)}x`,
+  )
 }
 
 await emulator.stop()

@@ -1,4 +1,12 @@
-import { computeBackoffMs, DEFAULT_RETRY_POLICY, isIdempotentMethod, isNeverSentErrno, isRetryableStatus, parseRetryAfterMs, sleep } from './retry.js'
+import {
+  computeBackoffMs,
+  DEFAULT_RETRY_POLICY,
+  isIdempotentMethod,
+  isNeverSentErrno,
+  isRetryableStatus,
+  parseRetryAfterMs,
+  sleep,
+} from './retry.js'
 
 describe('retry policy', () => {
   it('treats GET/PUT/DELETE as idempotent and POST as not', () => {
@@ -37,7 +45,8 @@ describe('retry policy', () => {
 
   describe('parseRetryAfterMs', () => {
     const now = Date.parse('2025-01-01T00:00:00Z')
-    it('reads delta seconds', () => expect(parseRetryAfterMs({ 'retry-after': '3' }, 60_000, now)).toBe(3_000))
+    it('reads delta seconds', () =>
+      expect(parseRetryAfterMs({ 'retry-after': '3' }, 60_000, now)).toBe(3_000))
     it('reads an HTTP date', () =>
       expect(parseRetryAfterMs({ 'retry-after': 'Wed, 01 Jan 2025 00:00:05 GMT' }, 60_000, now)).toBe(5_000))
     it('reads retry-after-ms first', () =>

@@ -53,7 +53,10 @@ const statusBreakdownEntrySchema = z.looseObject({
 
 const kycsSchema = z.looseObject({
   status: z.string(),
-  sub_status: z.string().nullish().transform((v) => v ?? null),
+  sub_status: z
+    .string()
+    .nullish()
+    .transform((v) => v ?? null),
   kyc_flow_link: z.string().nullish(),
   status_breakdown: z.array(statusBreakdownEntrySchema).optional(),
 })

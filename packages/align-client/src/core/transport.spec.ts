@@ -22,8 +22,14 @@ beforeAll(async () => {
 afterAll(() => emulator.stop())
 beforeEach(async () => {
   emulator.reset()
-  customerId = (await makeClient().customers.create({ email: 'r@example.com', type: 'individual', first_name: 'R', last_name: 'S' }))
-    .customer_id
+  customerId = (
+    await makeClient().customers.create({
+      email: 'r@example.com',
+      type: 'individual',
+      first_name: 'R',
+      last_name: 'S',
+    })
+  ).customer_id
   emulator.resetCalls()
 })
 
@@ -58,7 +64,9 @@ describe('idempotent requests are retried', () => {
 
   it('GET list is retried too', async () => {
     emulator.injectFault({ route: 'GET /v0/customers', kind: '5xx', status: 502, times: 2 })
-    await expect(makeClient().customers.list()).resolves.toMatchObject({ items: [{ customer_id: customerId }] })
+    await expect(makeClient().customers.list()).resolves.toMatchObject({
+      items: [{ customer_id: customerId }],
+    })
     expect(emulator.calls()['GET /v0/customers']).toBe(3)
   })
 
@@ -78,15 +86,17 @@ describe('idempotent requests are retried', () => {
 
   it('respects maxRetries (client option and per request)', async () => {
     emulator.injectFault({ route: GET_CUSTOMER, kind: '5xx' })
-    await expect(makeClient({ maxRetries: 3 }).customers.get(customerId)).rejects.toBeInstanceOf(AlignServerError)
+    await expect(makeClient({ maxRetries: 3 }).customers.get(customerId)).rejects.toBeInstanceOf(
+      AlignServerError,
+    )
     expect(emulator.calls()[GET_CUSTOMER]).toBe(4)
     emulator.resetCalls()
     await expect(makeClient().customers.get(customerId)).rejects.toBeInstanceOf(AlignServerError)
     expect(emulator.calls()[GET_CUSTOMER]).toBe(3) // default maxRetries = 2
     emulator.resetCalls()
-    await expect(makeClient({ maxRetries: 3 }).customers.get(customerId, { maxRetries: 0 })).rejects.toBeInstanceOf(
-      AlignServerError,
-    )
+    await expect(
+      makeClient({ maxRetries: 3 }).customers.get(customerId, { maxRetries: 0 }),
+    ).rejects.toBeInstanceOf(AlignServerError)
     expect(emulator.calls()[GET_CUSTOMER]).toBe(1)
   })
 
@@ -100,7 +110,9 @@ describe('idempotent requests are retried', () => {
 
   it('does not retry a malformed 2xx body', async () => {
     emulator.injectFault({ route: GET_CUSTOMER, kind: 'malformed', times: 1 })
-    const error = await makeClient().customers.get(customerId).catch((e: unknown) => e)
+    const error = await makeClient()
+      .customers.get(customerId)
+      .catch((e: unknown) => e)
     expect(error).toBeInstanceOf(AlignResponseError)
     expect((error as AlignResponseError).rawBody).toContain('"customer_id": "cus_trunc')
     expect(emulator.calls()[GET_CUSTOMER]).toBe(1)
@@ -109,9 +121,14 @@ describe('idempotent requests are retried', () => {
   it('logs each retry', async () => {
     const lines: [string, Record<string, unknown> | undefined][] = []
     emulator.injectFault({ route: GET_CUSTOMER, kind: '5xx', status: 503, times: 2 })
-    await makeClient({ logger: { warn: (message, meta) => lines.push([message, meta]) } }).customers.get(customerId)
+    await makeClient({ logger: { warn: (message, meta) => lines.push([message, meta]) } }).customers.get(
+      customerId,
+    )
     expect(lines).toHaveLength(2)
-    expect(lines[0]).toEqual(['align request retry', expect.objectContaining({ method: 'GET', attempt: 1, reason: 503 })])
+    expect(lines[0]).toEqual([
+      'align request retry',
+      expect.objectContaining({ method: 'GET', attempt: 1, reason: 503 }),
+    ])
   })
 })
 
@@ -139,7 +156,9 @@ describe('Retry-After', () => {
   it('that would overrun the deadline surfaces the 429 instead of waiting', async () => {
     emulator.injectFault({ route: GET_CUSTOMER, kind: '5xx', status: 429, retryAfter: '10', times: 1 })
     const started = performance.now()
-    await expect(makeClient({ timeoutMs: 500 }).customers.get(customerId)).rejects.toBeInstanceOf(AlignRateLimitError)
+    await expect(makeClient({ timeoutMs: 500 }).customers.get(customerId)).rejects.toBeInstanceOf(
+      AlignRateLimitError,
+    )
     expect(performance.now() - started).toBeLessThan(400)
     expect(emulator.calls()[GET_CUSTOMER]).toBe(1)
   })
@@ -180,7 +199,12 @@ describe('POST is never repeated on an unknown outcome', () => {
   })
 
   it('but a refused connection (provably never sent) is retried, for POST as for GET', async () => {
-    const client = new AlignClient({ apiKey: 'k', baseUrl: await closedPortUrl(), retryBaseDelayMs: 1, maxRetries: 2 })
+    const client = new AlignClient({
+      apiKey: 'k',
+      baseUrl: await closedPortUrl(),
+      retryBaseDelayMs: 1,
+      maxRetries: 2,
+    })
     const post = await client.customers.createKycSession('c1').catch((e: unknown) => e)
     expect(post).toBeInstanceOf(AlignConnectionError)
     expect(post).toMatchObject({ errno: 'ECONNREFUSED', attempts: 3 })
@@ -193,7 +217,9 @@ describe('timeouts and the total deadline', () => {
   it('the per-attempt timeout defaults to timeoutMs, so a hung attempt uses the whole budget', async () => {
     emulator.injectFault({ route: GET_CUSTOMER, kind: 'timeout', times: 1 })
     const started = performance.now()
-    const error = await makeClient({ attemptTimeoutMs: undefined, timeoutMs: 200 }).customers.get(customerId).catch((e: unknown) => e)
+    const error = await makeClient({ attemptTimeoutMs: undefined, timeoutMs: 200 })
+      .customers.get(customerId)
+      .catch((e: unknown) => e)
     const elapsed = performance.now() - started
     expect(error).toBeInstanceOf(AlignTimeoutError)
     expect(error).toMatchObject({ timeoutMs: 200, attempts: 1 })
@@ -221,7 +247,9 @@ describe('timeouts and the total deadline', () => {
   it('per-request timeoutMs overrides the client option', async () => {
     emulator.setLatency(300, GET_CUSTOMER)
     const client = makeClient({ attemptTimeoutMs: undefined, timeoutMs: 5_000, maxRetries: 0 })
-    await expect(client.customers.get(customerId, { timeoutMs: 100 })).rejects.toBeInstanceOf(AlignTimeoutError)
+    await expect(client.customers.get(customerId, { timeoutMs: 100 })).rejects.toBeInstanceOf(
+      AlignTimeoutError,
+    )
     await expect(client.customers.get(customerId)).resolves.toMatchObject({ customer_id: customerId })
   })
 
@@ -229,7 +257,9 @@ describe('timeouts and the total deadline', () => {
     emulator.injectFault({ route: GET_CUSTOMER, kind: '5xx', status: 503 })
     const started = performance.now()
     await expect(
-      makeClient({ retryBaseDelayMs: 10_000, retryMaxDelayMs: 10_000, timeoutMs: 300 }).customers.get(customerId),
+      makeClient({ retryBaseDelayMs: 10_000, retryMaxDelayMs: 10_000, timeoutMs: 300 }).customers.get(
+        customerId,
+      ),
     ).rejects.toBeInstanceOf(AlignServerError)
     // either the jittered sleep fit (rare) and then the deadline stopped it, or no retry at all
     expect(performance.now() - started).toBeLessThan(700)
@@ -240,7 +270,9 @@ describe('abort', () => {
   it('an already-aborted signal sends nothing', async () => {
     const controller = new AbortController()
     controller.abort()
-    await expect(makeClient().customers.get(customerId, { signal: controller.signal })).rejects.toBeInstanceOf(AlignAbortError)
+    await expect(
+      makeClient().customers.get(customerId, { signal: controller.signal }),
+    ).rejects.toBeInstanceOf(AlignAbortError)
     expect(emulator.calls()).toEqual({})
   })
 
@@ -263,7 +295,9 @@ describe('abort', () => {
     const controller = new AbortController()
     setTimeout(() => controller.abort(), 100)
     const started = performance.now()
-    await expect(makeClient().customers.get(customerId, { signal: controller.signal })).rejects.toBeInstanceOf(AlignAbortError)
+    await expect(
+      makeClient().customers.get(customerId, { signal: controller.signal }),
+    ).rejects.toBeInstanceOf(AlignAbortError)
     expect(performance.now() - started).toBeLessThan(800)
     expect(emulator.calls()[GET_CUSTOMER]).toBe(1)
   })

@@ -122,15 +122,30 @@ export class Transport {
     for (let attempt = 1; ; attempt++) {
       const remaining = deadline - performance.now()
       if (remaining <= 0) {
-        throw new AlignTimeoutError(`${context}: no answer within ${totalMs} ms (total deadline)`, totalMs, attempt - 1)
+        throw new AlignTimeoutError(
+          `${context}: no answer within ${totalMs} ms (total deadline)`,
+          totalMs,
+          attempt - 1,
+        )
       }
       const limitedByDeadline = remaining < attemptMs
-      const outcome = await this.#attempt(req, url, context, Math.min(attemptMs, remaining), options.signal, attempt)
+      const outcome = await this.#attempt(
+        req,
+        url,
+        context,
+        Math.min(attemptMs, remaining),
+        options.signal,
+        attempt,
+      )
       if (outcome.ok) return outcome.response
 
       const { error } = outcome
       if (error instanceof AlignTimeoutError && limitedByDeadline) {
-        throw new AlignTimeoutError(`${context}: no answer within ${totalMs} ms (total deadline)`, totalMs, attempt)
+        throw new AlignTimeoutError(
+          `${context}: no answer within ${totalMs} ms (total deadline)`,
+          totalMs,
+          attempt,
+        )
       }
       if (!outcome.retryable || attempt > maxRetries) throw error
       const delayMs = outcome.retryAfterMs ?? computeBackoffMs(attempt - 1, this.#config.retry)
@@ -207,12 +222,20 @@ export class Transport {
       return this.#handle(response, context, idempotent)
     } catch (caught) {
       if (why === 'abort') {
-        return { ok: false, error: new AlignAbortError(`${context}: aborted by the caller`), retryable: false }
+        return {
+          ok: false,
+          error: new AlignAbortError(`${context}: aborted by the caller`),
+          retryable: false,
+        }
       }
       if (why === 'timeout') {
         return {
           ok: false,
-          error: new AlignTimeoutError(`${context}: no answer within ${timeoutMs} ms (attempt ${attempt})`, timeoutMs, attempt),
+          error: new AlignTimeoutError(
+            `${context}: no answer within ${timeoutMs} ms (attempt ${attempt})`,
+            timeoutMs,
+            attempt,
+          ),
           retryable: idempotent,
         }
       }
@@ -221,7 +244,11 @@ export class Transport {
       if (errno === 'ECONNABORTED' || errno === 'ETIMEDOUT') {
         return {
           ok: false,
-          error: new AlignTimeoutError(`${context}: timed out (${errno}, attempt ${attempt})`, timeoutMs, attempt),
+          error: new AlignTimeoutError(
+            `${context}: timed out (${errno}, attempt ${attempt})`,
+            timeoutMs,
+            attempt,
+          ),
           retryable: idempotent,
         }
       }
@@ -250,13 +277,19 @@ export class Transport {
     const requestId = readRequestId(headers)
 
     if (status >= 200 && status < 300) {
-      if (rawBody.trim() === '') return { ok: true, response: { status, requestId, rawBody, data: undefined } }
+      if (rawBody.trim() === '')
+        return { ok: true, response: { status, requestId, rawBody, data: undefined } }
       try {
         return { ok: true, response: { status, requestId, rawBody, data: JSON.parse(text) } }
       } catch {
         return {
           ok: false,
-          error: new AlignResponseError(`${context}: Align answered ${status} with a body that is not JSON`, status, rawBody, requestId),
+          error: new AlignResponseError(
+            `${context}: Align answered ${status} with a body that is not JSON`,
+            status,
+            rawBody,
+            requestId,
+          ),
           retryable: false,
         }
       }
@@ -270,7 +303,9 @@ export class Transport {
     }
     const error = AlignApiError.generate(status, body, headers, context)
     const retryable = idempotent && isRetryableStatus(status)
-    const retryAfterMs = retryable ? parseRetryAfterMs(headers, this.#config.retry.maxRetryAfterMs) : undefined
+    const retryAfterMs = retryable
+      ? parseRetryAfterMs(headers, this.#config.retry.maxRetryAfterMs)
+      : undefined
     return { ok: false, error, retryable, ...(retryAfterMs === undefined ? {} : { retryAfterMs }) }
   }
 

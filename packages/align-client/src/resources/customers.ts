@@ -44,7 +44,10 @@ export class CustomersResource extends ApiResource {
   }
 
   /** `GET /v0/customers?email=`: customers, optionally filtered by email. Retried like `get`. */
-  async list(params: AlignListCustomersParams = {}, options?: AlignRequestOptions): Promise<AlignList<AlignCustomer>> {
+  async list(
+    params: AlignListCustomersParams = {},
+    options?: AlignRequestOptions,
+  ): Promise<AlignList<AlignCustomer>> {
     const query = this.validate(listCustomersSchema, params, 'list parameters')
     const path = '/v0/customers'
     const response = await this.transport.request(

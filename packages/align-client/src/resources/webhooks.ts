@@ -1,4 +1,9 @@
-import { anyObjectResponseSchema, createWebhookSchema, webhookListResponseSchema, webhookResponseSchema } from '../core/schemas.js'
+import {
+  anyObjectResponseSchema,
+  createWebhookSchema,
+  webhookListResponseSchema,
+  webhookResponseSchema,
+} from '../core/schemas.js'
 import type { AlignCreateWebhookParams, AlignList, AlignRequestOptions, AlignWebhook } from '../types.js'
 import { ApiResource } from './resource.js'
 

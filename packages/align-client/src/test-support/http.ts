@@ -13,17 +13,27 @@ export type TestServer = {
   close(): Promise<void>
 }
 
-type Responder = (req: ReceivedRequest, index: number) => { status: number; body?: string; headers?: Record<string, string> }
+type Responder = (
+  req: ReceivedRequest,
+  index: number,
+) => { status: number; body?: string; headers?: Record<string, string> }
 
 /** Starts a server that records each request and answers with `respond` (default 200 `{}`). */
-export async function startServer(respond: Responder = () => ({ status: 200, body: '{}' })): Promise<TestServer> {
+export async function startServer(
+  respond: Responder = () => ({ status: 200, body: '{}' }),
+): Promise<TestServer> {
   const requests: ReceivedRequest[] = []
   let waiters: (() => void)[] = []
   const server = http.createServer((req, res) => {
     const chunks: Buffer[] = []
     req.on('data', (c: Buffer) => chunks.push(c))
     req.on('end', () => {
-      const received = { method: req.method ?? '', url: req.url ?? '', headers: req.headers, body: Buffer.concat(chunks).toString('utf8') }
+      const received = {
+        method: req.method ?? '',
+        url: req.url ?? '',
+        headers: req.headers,
+        body: Buffer.concat(chunks).toString('utf8'),
+      }
       requests.push(received)
       const reply = respond(received, requests.length - 1)
       res.writeHead(reply.status, { 'content-type': 'application/json', ...reply.headers })

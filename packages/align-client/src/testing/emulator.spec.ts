@@ -20,7 +20,9 @@ describe('AlignEmulator API surface', () => {
     const noKey = await fetch(`${emulator.url}/v0/customers`)
     expect(noKey.status).toBe(401)
     expect(await noKey.json()).toEqual({ message: expect.any(String), code: 'unauthorized' })
-    const bearer = await fetch(`${emulator.url}/v0/customers`, { headers: { authorization: `Bearer ${emulator.apiKey}` } })
+    const bearer = await fetch(`${emulator.url}/v0/customers`, {
+      headers: { authorization: `Bearer ${emulator.apiKey}` },
+    })
     expect(bearer.status).toBe(401)
     const raw = await fetch(`${emulator.url}/v0/customers`, { headers: { authorization: emulator.apiKey } })
     expect(raw.status).toBe(200)
@@ -36,13 +38,18 @@ describe('AlignEmulator API surface', () => {
       })
     const missing = await post(JSON.stringify({ email: 'x@y.co', type: 'individual', first_name: 'X' }))
     expect(missing.status).toBe(400)
-    expect(await missing.json()).toMatchObject({ code: 'validation_error', message: expect.stringContaining('last_name') })
+    expect(await missing.json()).toMatchObject({
+      code: 'validation_error',
+      message: expect.stringContaining('last_name'),
+    })
     expect((await post('{nope')).status).toBe(400)
     expect((await fetch(`${emulator.url}/v0/nothing`)).status).toBe(404)
   })
 
   it('rejects faults and latency on unknown routes', () => {
-    expect(() => emulator.injectFault({ route: 'GET /v0/customer/:id', kind: 'reset' })).toThrow(/Unknown route/)
+    expect(() => emulator.injectFault({ route: 'GET /v0/customer/:id', kind: 'reset' })).toThrow(
+      /Unknown route/,
+    )
     expect(() => emulator.setLatency(10, 'GET /nope')).toThrow(/Unknown route/)
     expect(emulator.routes).toContain('POST /v0/customers/:id/kycs')
   })
@@ -89,7 +96,11 @@ describe('hosted KYC flow and webhooks', () => {
   beforeEach(async () => {
     receiverStatus = () => 200
     receiver = await startServer((_req, index) => ({ status: receiverStatus(index) }))
-    emulator = new AlignEmulator({ apiKey: 'flow-key', linkTtlMs: 60_000, webhookRetry: { attempts: 3, baseDelayMs: 10 } })
+    emulator = new AlignEmulator({
+      apiKey: 'flow-key',
+      linkTtlMs: 60_000,
+      webhookRetry: { attempts: 3, baseDelayMs: 10 },
+    })
     await emulator.start()
     client = new AlignClient({ apiKey: 'flow-key', baseUrl: emulator.url })
     await client.webhooks.create({ url: `${receiver.url}/align` })
@@ -113,20 +124,33 @@ describe('hosted KYC flow and webhooks', () => {
     const started = await fetch(`${link}/start`, { method: 'POST' })
     expect(started.status).toBe(200) // followed the 303 back to the page
     expect(await started.text()).toContain('kyc_form_submission_started')
-    expect((await client.customers.get(customer_id)).kycs).toMatchObject({ status: 'pending', sub_status: 'kyc_form_submission_started' })
+    expect((await client.customers.get(customer_id)).kycs).toMatchObject({
+      status: 'pending',
+      sub_status: 'kyc_form_submission_started',
+    })
 
     expect((await fetch(`${link}/submit`, { method: 'POST' })).status).toBe(200)
     expect((await fetch(`${link}/approve`, { method: 'POST' })).status).toBe(200)
     const customer = await client.customers.get(customer_id)
-    expect(customer.kycs).toMatchObject({ status: 'approved', sub_status: 'kyc_form_submission_accepted', kyc_flow_link: link })
+    expect(customer.kycs).toMatchObject({
+      status: 'approved',
+      sub_status: 'kyc_form_submission_accepted',
+      kyc_flow_link: link,
+    })
     expect(customer.kycs?.status_breakdown?.every((entry) => entry.status === 'approved')).toBe(true)
 
     const requests = await receiver.waitFor(3)
     for (const request of requests) {
       expect(request.url).toBe('/align')
-      expect(verifyWebhookSignature(request.body, String(request.headers['x-hmac-signature']), 'flow-key')).toBe(true)
+      expect(
+        verifyWebhookSignature(request.body, String(request.headers['x-hmac-signature']), 'flow-key'),
+      ).toBe(true)
       const event = parseWebhookEvent(request.body)
-      expect(event).toMatchObject({ event_type: 'customer.kycs.updated', entity_type: 'customer', entity_id: customer_id })
+      expect(event).toMatchObject({
+        event_type: 'customer.kycs.updated',
+        entity_type: 'customer',
+        entity_id: customer_id,
+      })
       expect(Math.abs(Date.parse(event.created_at) - Date.now())).toBeLessThan(5_000)
     }
   })
@@ -156,9 +180,18 @@ describe('hosted KYC flow and webhooks', () => {
     ])
 
     receiverStatus = () => 503
-    emulator.setKycState(customer_id, { status: 'rejected', sub_status: 'kyc_form_resubmission_required' }, { deliverWebhook: true })
+    emulator.setKycState(
+      customer_id,
+      { status: 'rejected', sub_status: 'kyc_form_resubmission_required' },
+      { deliverWebhook: true },
+    )
     await emulator.webhooksSettled()
-    expect(emulator.webhookDeliveries().slice(2).map((d) => [d.status, d.attempt])).toEqual([
+    expect(
+      emulator
+        .webhookDeliveries()
+        .slice(2)
+        .map((d) => [d.status, d.attempt]),
+    ).toEqual([
       [503, 1],
       [503, 2],
       [503, 3],
@@ -171,7 +204,9 @@ describe('hosted KYC flow and webhooks', () => {
     await emulator.webhooksSettled()
     expect(receiver.requests).toHaveLength(0)
     expect(emulator.getCustomer(customer_id)?.kycs).toMatchObject({ status: 'pending', sub_status: null })
-    expect(() => emulator.setKycState('nobody', { status: 'pending', sub_status: null })).toThrow(/Unknown customer/)
+    expect(() => emulator.setKycState('nobody', { status: 'pending', sub_status: null })).toThrow(
+      /Unknown customer/,
+    )
   })
 
   it('sendWebhook delivers now, optionally badly signed, with an explicit created_at, to one URL', async () => {
@@ -190,10 +225,19 @@ describe('hosted KYC flow and webhooks', () => {
       ).toEqual([{ status: 204 }])
       const [good] = receiver.requests
       const [bad] = other.requests
-      expect(verifyWebhookSignature(good!.body, String(good!.headers['x-hmac-signature']), 'flow-key')).toBe(true)
-      expect(verifyWebhookSignature(bad!.body, String(bad!.headers['x-hmac-signature']), 'flow-key')).toBe(false)
-      expect(parseWebhookEvent(bad!.body)).toMatchObject({ created_at: '2020-01-01T00:00:00.000Z', event_type: 'virtual_account.created' })
-      expect(await emulator.sendWebhook({ customerId: customer_id, url: 'http://127.0.0.1:1/unreachable' })).toEqual([{ status: 0 }])
+      expect(verifyWebhookSignature(good!.body, String(good!.headers['x-hmac-signature']), 'flow-key')).toBe(
+        true,
+      )
+      expect(verifyWebhookSignature(bad!.body, String(bad!.headers['x-hmac-signature']), 'flow-key')).toBe(
+        false,
+      )
+      expect(parseWebhookEvent(bad!.body)).toMatchObject({
+        created_at: '2020-01-01T00:00:00.000Z',
+        event_type: 'virtual_account.created',
+      })
+      expect(
+        await emulator.sendWebhook({ customerId: customer_id, url: 'http://127.0.0.1:1/unreachable' }),
+      ).toEqual([{ status: 0 }])
     } finally {
       await other.close()
     }
@@ -279,14 +323,27 @@ describe('control API over HTTP', () => {
       const { customer_id } = await client.customers.create(person('ctl@example.com'))
       await client.webhooks.create({ url: receiver.url })
 
-      expect((await control('POST', '/faults', { route: 'GET /v0/customers/:id', kind: '5xx', status: 503, times: 1 })).status).toBe(200)
+      expect(
+        (
+          await control('POST', '/faults', {
+            route: 'GET /v0/customers/:id',
+            kind: '5xx',
+            status: 503,
+            times: 1,
+          })
+        ).status,
+      ).toBe(200)
       await expect(client.customers.get(customer_id)).rejects.toMatchObject({ status: 503 })
       expect((await control('POST', '/faults', { route: 'GET /nope', kind: 'reset' })).status).toBe(400)
       await control('POST', '/faults', { route: 'GET /v0/customers/:id', kind: 'reset' })
       await control('DELETE', '/faults')
       await expect(client.customers.get(customer_id)).resolves.toMatchObject({ customer_id })
 
-      expect((await control('GET', '/calls')).body).toEqual({ 'POST /v0/customers': 1, 'POST /v0/webhooks': 1, 'GET /v0/customers/:id': 2 })
+      expect((await control('GET', '/calls')).body).toEqual({
+        'POST /v0/customers': 1,
+        'POST /v0/webhooks': 1,
+        'GET /v0/customers/:id': 2,
+      })
       await control('DELETE', '/calls')
       expect((await control('GET', '/calls')).body).toEqual({})
 
@@ -297,8 +354,12 @@ describe('control API over HTTP', () => {
       })
       expect(put.body).toMatchObject({ kycs: { status: 'approved' } })
       await receiver.waitFor(1)
-      expect((await control('PUT', '/customers/nobody/kyc', { status: 'approved', sub_status: null })).status).toBe(404)
-      expect((await control('GET', `/customers/${customer_id}`)).body).toMatchObject({ kycs: { status: 'approved' } })
+      expect(
+        (await control('PUT', '/customers/nobody/kyc', { status: 'approved', sub_status: null })).status,
+      ).toBe(404)
+      expect((await control('GET', `/customers/${customer_id}`)).body).toMatchObject({
+        kycs: { status: 'approved' },
+      })
 
       const sent = await control('POST', '/webhooks/send', { customerId: customer_id, badSignature: true })
       expect(sent.body).toEqual({ results: [{ status: 200 }] })

@@ -73,7 +73,12 @@ export type AlignEmulatorFault = {
 export type AlignEmulatorKycState = { status: string; sub_status: string | null }
 
 /** One webhook delivery attempt (`status` null when the receiver could not be reached). */
-export type AlignEmulatorWebhookDelivery = { url: string; status: number | null; attempt: number; body: string }
+export type AlignEmulatorWebhookDelivery = {
+  url: string
+  status: number | null
+  attempt: number
+  body: string
+}
 
 /** Input of {@link AlignEmulator.sendWebhook}. */
 export type AlignEmulatorSendWebhookInput = {
@@ -115,10 +120,26 @@ const RAILS: readonly { currency: string; payment_rails: string }[] = [
 
 /** Hosted-flow actions: allowed source statuses and the resulting state. */
 const FLOW_ACTIONS: Record<string, { from: readonly string[]; to: AlignEmulatorKycState; label: string }> = {
-  start: { from: ['not_started', 'rejected'], to: { status: 'pending', sub_status: 'kyc_form_submission_started' }, label: 'Start verification' },
-  submit: { from: ['pending'], to: { status: 'pending', sub_status: 'kyc_form_submission_started' }, label: 'Submit documents' },
-  approve: { from: ['pending'], to: { status: 'approved', sub_status: 'kyc_form_submission_accepted' }, label: 'Approve (reviewer)' },
-  resubmit: { from: ['pending'], to: { status: 'rejected', sub_status: 'kyc_form_resubmission_required' }, label: 'Request resubmission (reviewer)' },
+  start: {
+    from: ['not_started', 'rejected'],
+    to: { status: 'pending', sub_status: 'kyc_form_submission_started' },
+    label: 'Start verification',
+  },
+  submit: {
+    from: ['pending'],
+    to: { status: 'pending', sub_status: 'kyc_form_submission_started' },
+    label: 'Submit documents',
+  },
+  approve: {
+    from: ['pending'],
+    to: { status: 'approved', sub_status: 'kyc_form_submission_accepted' },
+    label: 'Approve (reviewer)',
+  },
+  resubmit: {
+    from: ['pending'],
+    to: { status: 'rejected', sub_status: 'kyc_form_resubmission_required' },
+    label: 'Request resubmission (reviewer)',
+  },
 }
 
 /**
@@ -169,7 +190,8 @@ export class AlignEmulator {
     this.#server = http.createServer((req, res) => {
       this.#dispatch(req, res).catch((error: unknown) => {
         this.#logger?.warn('emulator handler failed', { error: String(error) })
-        if (!res.headersSent && !res.destroyed) send(res, { status: 500, json: { message: 'Emulator failure', code: 'internal_error' } })
+        if (!res.headersSent && !res.destroyed)
+          send(res, { status: 500, json: { message: 'Emulator failure', code: 'internal_error' } })
       })
     })
   }
@@ -235,7 +257,11 @@ export class AlignEmulator {
    * Sets a customer's KYC state (status_breakdown follows). With `deliverWebhook: true` a signed
    * `customer.kycs.updated` goes to every registered webhook, with retries; default: no webhook.
    */
-  setKycState(customerId: string, state: AlignEmulatorKycState, options: { deliverWebhook?: boolean } = {}): void {
+  setKycState(
+    customerId: string,
+    state: AlignEmulatorKycState,
+    options: { deliverWebhook?: boolean } = {},
+  ): void {
     if (!this.#customers.has(customerId)) throw new Error(`Unknown customer ${customerId}`)
     this.#applyKycState(customerId, state, options.deliverWebhook ?? false)
   }
@@ -337,7 +363,8 @@ export class AlignEmulator {
   }
 
   #assertRoute(route: string): void {
-    if (!this.routes.includes(route)) throw new Error(`Unknown route ${route}; known: ${this.routes.join(', ')}`)
+    if (!this.routes.includes(route))
+      throw new Error(`Unknown route ${route}; known: ${this.routes.join(', ')}`)
   }
 
   async #dispatch(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
@@ -358,7 +385,11 @@ export class AlignEmulator {
       break
     }
     const rawBody = await readBody(req)
-    if (!matched) return send(res, { status: 404, json: { message: `No route ${method} ${url.pathname}`, code: 'route_not_found' } })
+    if (!matched)
+      return send(res, {
+        status: 404,
+        json: { message: `No route ${method} ${url.pathname}`, code: 'route_not_found' },
+      })
     const { route, params } = matched
 
     let succeedThen500 = false
@@ -403,7 +434,11 @@ export class AlignEmulator {
       }
     }
     const reply = await route.handler({ params, query: url.searchParams, body })
-    if (succeedThen500) return send(res, { status: 500, json: { message: 'Injected fault after success', code: 'injected_fault' } })
+    if (succeedThen500)
+      return send(res, {
+        status: 500,
+        json: { message: 'Injected fault after success', code: 'injected_fault' },
+      })
     send(res, reply)
   }
 
@@ -430,16 +465,27 @@ export class AlignEmulator {
       const record = this.#customers.get(params['id'] ?? '')
       return record ? { status: 200, json: record.customer } : notFound('Customer')
     })
-    this.#route('api', 'PUT /v0/customers/:id', ({ params, body }) => this.#updateCustomer(params['id'] ?? '', body))
-    this.#route('api', 'POST /v0/customers/:id/kycs', ({ params }) => this.#createKycSession(params['id'] ?? ''))
+    this.#route('api', 'PUT /v0/customers/:id', ({ params, body }) =>
+      this.#updateCustomer(params['id'] ?? '', body),
+    )
+    this.#route('api', 'POST /v0/customers/:id/kycs', ({ params }) =>
+      this.#createKycSession(params['id'] ?? ''),
+    )
     this.#route('api', 'POST /v0/webhooks', ({ body }) => {
       const parsed = createWebhookSchema.safeParse(body)
       if (!parsed.success) return invalid('webhook', parsed.error)
-      const webhook: AlignWebhook = { id: randomUUID(), url: parsed.data.url, created_at: new Date().toISOString() }
+      const webhook: AlignWebhook = {
+        id: randomUUID(),
+        url: parsed.data.url,
+        created_at: new Date().toISOString(),
+      }
       this.#webhooks.set(webhook.id, webhook)
       return { status: 200, json: webhook }
     })
-    this.#route('api', 'GET /v0/webhooks', () => ({ status: 200, json: { items: [...this.#webhooks.values()] } }))
+    this.#route('api', 'GET /v0/webhooks', () => ({
+      status: 200,
+      json: { items: [...this.#webhooks.values()] },
+    }))
     this.#route('api', 'DELETE /v0/webhooks/:id', ({ params }) =>
       this.#webhooks.delete(params['id'] ?? '') ? { status: 200, json: {} } : notFound('Webhook'),
     )
@@ -500,7 +546,10 @@ export class AlignEmulator {
     const email = input.email.toLowerCase()
     for (const record of this.#customers.values()) {
       if (record.customer.email.toLowerCase() === email) {
-        return { status: 409, json: { message: 'A customer with this email already exists', code: 'customer_already_exists' } }
+        return {
+          status: 409,
+          json: { message: 'A customer with this email already exists', code: 'customer_already_exists' },
+        }
       }
     }
     const customer: AlignCustomer = {
@@ -539,7 +588,10 @@ export class AlignEmulator {
     const parsed = simulateCustomerSchema.safeParse(body)
     if (!parsed.success) return invalid('simulation', parsed.error)
     if (parsed.data.action !== 'kyc.status.approve') {
-      return { status: 400, json: { message: `Unsupported action ${parsed.data.action}`, code: 'validation_error' } }
+      return {
+        status: 400,
+        json: { message: `Unsupported action ${parsed.data.action}`, code: 'validation_error' },
+      }
     }
     if (!this.#customers.has(parsed.data.customer_id)) return notFound('Customer')
     this.#applyKycState(parsed.data.customer_id, FLOW_ACTIONS['approve']!.to, true)
@@ -561,7 +613,8 @@ export class AlignEmulator {
   #linkState(token: string): { link: LinkRecord; record: CustomerRecord } | Reply {
     const link = this.#links.get(token)
     const record = link && this.#customers.get(link.customerId)
-    if (!link || !record) return { status: 404, html: page('Link not found', '<p>This verification link does not exist.</p>') }
+    if (!link || !record)
+      return { status: 404, html: page('Link not found', '<p>This verification link does not exist.</p>') }
     if (Date.now() >= link.expiresAt) {
       return {
         status: 410,
@@ -602,10 +655,14 @@ ${buttons || '<p>Nothing to do.</p>'}`,
     const state = this.#linkState(token)
     if ('status' in state) return state
     const action = FLOW_ACTIONS[actionName]
-    if (!action) return { status: 404, html: page('Unknown action', `<p>Unknown action ${escapeHtml(actionName)}.</p>`) }
+    if (!action)
+      return { status: 404, html: page('Unknown action', `<p>Unknown action ${escapeHtml(actionName)}.</p>`) }
     const status = state.record.customer.kycs?.status ?? 'not_started'
     if (!action.from.includes(status)) {
-      return { status: 409, html: page('Not allowed', `<p>Cannot ${escapeHtml(actionName)} while ${escapeHtml(status)}.</p>`) }
+      return {
+        status: 409,
+        html: page('Not allowed', `<p>Cannot ${escapeHtml(actionName)} while ${escapeHtml(status)}.</p>`),
+      }
     }
     this.#applyKycState(state.link.customerId, action.to, true)
     return { status: 303, headers: { location: `/flow/${token}` }, html: page('Saved', '<p>Saved.</p>') }
@@ -637,7 +694,11 @@ ${buttons || '<p>Nothing to do.</p>'}`,
           return
         }
         this.#logger?.warn('webhook delivery failed', { url, status, attempt })
-        if (attempt < this.#webhookAttempts && !(await this.#wait(this.#webhookBaseDelayMs * 2 ** (attempt - 1)))) return
+        if (
+          attempt < this.#webhookAttempts &&
+          !(await this.#wait(this.#webhookBaseDelayMs * 2 ** (attempt - 1)))
+        )
+          return
       }
       this.#logger?.warn('webhook delivery gave up', { url, attempts: this.#webhookAttempts })
     } finally {
@@ -737,7 +798,12 @@ function control(fn: () => unknown): Reply {
     const result = fn()
     return { status: 200, json: result ?? {} }
   } catch (error) {
-    const message = error instanceof z.ZodError ? toIssues(error).map((i) => `${i.path}: ${i.message}`).join('; ') : String((error as Error).message ?? error)
+    const message =
+      error instanceof z.ZodError
+        ? toIssues(error)
+            .map((i) => `${i.path}: ${i.message}`)
+            .join('; ')
+        : String((error as Error).message ?? error)
     return { status: 400, json: { message, code: 'validation_error' } }
   }
 }

@@ -7,7 +7,10 @@ import { KYC_STATUSES, KYC_SUB_STATUSES, type KycStatus, type KycSubStatus } fro
 const trim = ({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim() : value)
 
 export class CreateCustomerDto {
-  @ApiProperty({ example: 'alice@example.com', description: 'Unique per customer, compared case-insensitively' })
+  @ApiProperty({
+    example: 'alice@example.com',
+    description: 'Unique per customer, compared case-insensitively',
+  })
   @Transform(trim)
   @IsEmail({}, { message: 'email must be a valid email address' })
   @MaxLength(254)
@@ -76,6 +79,10 @@ export class CustomerDto {
 
 export class CustomerPageDto {
   @ApiProperty({ type: [CustomerDto] }) items!: CustomerDto[]
-  @ApiProperty({ nullable: true, type: String, description: 'Pass as cursor for the next page; null at the end' })
+  @ApiProperty({
+    nullable: true,
+    type: String,
+    description: 'Pass as cursor for the next page; null at the end',
+  })
   nextCursor!: string | null
 }

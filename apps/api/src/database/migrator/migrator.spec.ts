@@ -23,7 +23,10 @@ describe('Migrator (offline, on PGlite)', () => {
   it('reports drift when schema.prisma changes without a migration, and none once one is created', async () => {
     const schema = path.join(dir, 'prisma', 'schema.prisma')
     const text = await readFile(schema, 'utf8')
-    await writeFile(schema, text.replace('  companyName      String?', '  nickname         String?\n  companyName      String?'))
+    await writeFile(
+      schema,
+      text.replace('  companyName      String?', '  nickname         String?\n  companyName      String?'),
+    )
     const migrator = new Migrator(path.join(dir, 'prisma'))
     const drift = await migrator.drift()
     expect(drift).toMatch(/ALTER TABLE "customers" ADD COLUMN +"nickname" TEXT/)

@@ -30,7 +30,9 @@ export type MigrationTarget = { kind: 'postgres'; url: string } | { kind: 'pglit
 
 type SchemaEngine = {
   applyMigrations(input: unknown): Promise<{ appliedMigrationNames: string[] }>
-  createMigration(input: unknown): Promise<{ generatedMigrationName: string; migrationScript: string | null; extension: string }>
+  createMigration(
+    input: unknown,
+  ): Promise<{ generatedMigrationName: string; migrationScript: string | null; extension: string }>
   devDiagnostic(input: unknown): Promise<unknown>
   diagnoseMigrationHistory(input: unknown): Promise<unknown>
   diff(input: unknown): Promise<{ exitCode: number; stdout: string | null }>
@@ -61,9 +63,13 @@ export class Migrator {
   /** Applies pending migrations; on PostgreSQL under an advisory lock so concurrent start-ups are safe. */
   async deploy(target: MigrationTarget): Promise<string[]> {
     if (target.kind === 'pglite') {
-      if (await this.upToDate((sql) => target.db.query<{ migration_name: string }>(sql).then((r) => r.rows))) return []
+      if (await this.upToDate((sql) => target.db.query<{ migration_name: string }>(sql).then((r) => r.rows)))
+        return []
       return this.withEngine(pgliteMigrationAdapter(target.db), async (engine) => {
-        const r = await engine.applyMigrations({ migrationsList: await this.migrationsList(), filters: FILTERS })
+        const r = await engine.applyMigrations({
+          migrationsList: await this.migrationsList(),
+          filters: FILTERS,
+        })
         return r.appliedMigrationNames
       })
     }
@@ -71,13 +77,19 @@ export class Migrator {
     await lock.connect()
     try {
       await lock.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK_KEY.toString()])
-      if (await this.upToDate((sql) => lock.query<{ migration_name: string }>(sql).then((r) => r.rows))) return []
+      if (await this.upToDate((sql) => lock.query<{ migration_name: string }>(sql).then((r) => r.rows)))
+        return []
       return await this.withEngine(pgMigrationAdapter(target.url), async (engine) => {
-        const r = await engine.applyMigrations({ migrationsList: await this.migrationsList(), filters: FILTERS })
+        const r = await engine.applyMigrations({
+          migrationsList: await this.migrationsList(),
+          filters: FILTERS,
+        })
         return r.appliedMigrationNames
       })
     } finally {
-      await lock.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK_KEY.toString()]).catch(() => undefined)
+      await lock
+        .query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK_KEY.toString()])
+        .catch(() => undefined)
       await lock.end().catch(() => undefined)
     }
   }
@@ -137,7 +149,8 @@ export class Migrator {
 
   /** Prisma's migration-history diagnosis for a database (applied, pending, failed, edited). */
   async status(target: MigrationTarget): Promise<unknown> {
-    const factory = target.kind === 'pglite' ? pgliteMigrationAdapter(target.db) : pgMigrationAdapter(target.url)
+    const factory =
+      target.kind === 'pglite' ? pgliteMigrationAdapter(target.db) : pgMigrationAdapter(target.url)
     return this.withEngine(factory, async (engine) =>
       engine.diagnoseMigrationHistory({
         migrationsList: await this.migrationsList(),
@@ -166,7 +179,9 @@ export class Migrator {
   }
 
   private async migrationsList() {
-    const lock = await readFile(path.join(this.migrationsDir, 'migration_lock.toml'), 'utf8').catch(() => null)
+    const lock = await readFile(path.join(this.migrationsDir, 'migration_lock.toml'), 'utf8').catch(
+      () => null,
+    )
     const entries = await readdir(this.migrationsDir, { withFileTypes: true }).catch(() => [])
     const dirs = entries
       .filter((d) => d.isDirectory())
@@ -209,7 +224,9 @@ export class Migrator {
 
 type WasmBindings = {
   __wbg_set_wasm(exports: Record<string, unknown>): void
-  SchemaEngine: { new: (options: unknown, log: (line: string) => void, adapter: unknown) => Promise<SchemaEngine> }
+  SchemaEngine: {
+    new: (options: unknown, log: (line: string) => void, adapter: unknown) => Promise<SchemaEngine>
+  }
 }
 
 /** The little of the WebAssembly global used here (lib "dom" is not in this Node project's types). */
@@ -225,12 +242,17 @@ let loaded: Promise<WasmBindings> | undefined
  * Node 20 cannot `import` a .wasm file, so the wasm-bindgen output is compiled and instantiated by
  * hand, once per process.
  */
-async function loadEngine(schemaPath: string, factory: SqlMigrationAwareDriverAdapterFactory): Promise<SchemaEngine> {
+async function loadEngine(
+  schemaPath: string,
+  factory: SqlMigrationAwareDriverAdapterFactory,
+): Promise<SchemaEngine> {
   loaded ??= (async () => {
     const require = createRequire(import.meta.url)
     const bgPath = require.resolve('@prisma/schema-engine-wasm/schema_engine_bg')
     const bg = (await import('@prisma/schema-engine-wasm/schema_engine_bg')) as unknown as WasmBindings
-    const module = await WebAssemblyApi.compile(await readFile(path.join(path.dirname(bgPath), 'schema_engine_bg.wasm')))
+    const module = await WebAssemblyApi.compile(
+      await readFile(path.join(path.dirname(bgPath), 'schema_engine_bg.wasm')),
+    )
     const instance = new WebAssemblyApi.Instance(module, { './schema_engine_bg.js': bg })
     bg.__wbg_set_wasm(instance.exports)
     ;(instance.exports as { __wbindgen_start: () => void }).__wbindgen_start()
@@ -238,5 +260,9 @@ async function loadEngine(schemaPath: string, factory: SqlMigrationAwareDriverAd
   })()
   const bg = await loaded
   const datamodel = await readFile(schemaPath, 'utf8')
-  return bg.SchemaEngine.new({ datamodels: [[schemaPath, datamodel]] }, () => undefined, bindMigrationAwareSqlAdapterFactory(factory))
+  return bg.SchemaEngine.new(
+    { datamodels: [[schemaPath, datamodel]] },
+    () => undefined,
+    bindMigrationAwareSqlAdapterFactory(factory),
+  )
 }

@@ -1,10 +1,19 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger'
 import { IsBoolean, IsIn, IsOptional } from 'class-validator'
-import { KYC_STATUSES, KYC_SUB_STATUSES, type KycStatus, type KycSubStatus, type ObservationSource } from '@align-kyc/domain'
+import {
+  KYC_STATUSES,
+  KYC_SUB_STATUSES,
+  type KycStatus,
+  type KycSubStatus,
+  type ObservationSource,
+} from '@align-kyc/domain'
 import type { KycView, LinkResult } from '../kyc.service.js'
 
 export class CreateKycSessionDto {
-  @ApiPropertyOptional({ default: false, description: 'Ask Align for a new link even if the current one is live' })
+  @ApiPropertyOptional({
+    default: false,
+    description: 'Ask Align for a new link even if the current one is live',
+  })
   @IsOptional()
   @IsBoolean({ message: 'forceRenew must be a boolean' })
   forceRenew?: boolean
@@ -49,7 +58,8 @@ export class RailDto {
 export class CapabilitiesDto {
   @ApiProperty() virtualAccounts!: boolean
   @ApiProperty() transfers!: boolean
-  @ApiProperty({ nullable: true, type: String, description: 'Why not, in words; null when allowed' }) reason!: string | null
+  @ApiProperty({ nullable: true, type: String, description: 'Why not, in words; null when allowed' })
+  reason!: string | null
   @ApiProperty({ type: [RailDto], description: "Align's status_breakdown as last seen" }) rails!: RailDto[]
 }
 
@@ -60,7 +70,13 @@ export class SimulateDto {
 }
 
 export function toKycSessionDto(r: LinkResult): KycSessionDto {
-  return { kycUrl: r.kycUrl, expiresAt: r.expiresAt.toISOString(), reused: r.reused, status: r.status, subStatus: r.subStatus }
+  return {
+    kycUrl: r.kycUrl,
+    expiresAt: r.expiresAt.toISOString(),
+    reused: r.reused,
+    status: r.status,
+    subStatus: r.subStatus,
+  }
 }
 
 export function toKycStatusDto(v: KycView, now: Date): KycStatusDto {
@@ -69,7 +85,11 @@ export function toKycStatusDto(v: KycView, now: Date): KycStatusDto {
     subStatus: v.customer.kyc.subStatus,
     updatedAt: v.customer.kyc.updatedAt.toISOString(),
     session: v.session
-      ? { kycUrl: v.session.url, expiresAt: v.session.expiresAt.toISOString(), expired: v.session.expiresAt <= now }
+      ? {
+          kycUrl: v.session.url,
+          expiresAt: v.session.expiresAt.toISOString(),
+          expired: v.session.expiresAt <= now,
+        }
       : null,
     history: v.history.map((h) => ({
       status: h.status,

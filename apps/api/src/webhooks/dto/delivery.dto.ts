@@ -15,13 +15,16 @@ export class AlignWebhookEventDto {
 
 export class WebhookAckDto {
   @ApiProperty({ example: true }) received!: boolean
-  @ApiProperty({ description: 'True when this exact body was received before (nothing done again)' }) duplicate!: boolean
+  @ApiProperty({ description: 'True when this exact body was received before (nothing done again)' })
+  duplicate!: boolean
 }
 
 export class ListDeliveriesQueryDto extends PageQueryDto {
   @ApiPropertyOptional({ enum: DELIVERY_STATUSES })
   @IsOptional()
-  @IsIn(DELIVERY_STATUSES as unknown as string[], { message: `status must be one of ${DELIVERY_STATUSES.join(', ')}` })
+  @IsIn(DELIVERY_STATUSES as unknown as string[], {
+    message: `status must be one of ${DELIVERY_STATUSES.join(', ')}`,
+  })
   status?: DeliveryStatus
 }
 
@@ -38,7 +41,11 @@ export class DeliveryDto {
 
 export class DeliveryPageDto {
   @ApiProperty({ type: [DeliveryDto] }) items!: DeliveryDto[]
-  @ApiProperty({ nullable: true, type: String, description: 'Pass as cursor for the next page; null at the end' })
+  @ApiProperty({
+    nullable: true,
+    type: String,
+    description: 'Pass as cursor for the next page; null at the end',
+  })
   nextCursor!: string | null
 }
 
