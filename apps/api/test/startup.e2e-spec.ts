@@ -1,7 +1,10 @@
 import request from 'supertest'
 import { AlignEmulator } from '@align-kyc/align-client/testing'
-import { createTestDatabase } from './support/databases.js'
-import { AUTH, ServiceProcess, runToExit, serviceEnv, TOKEN } from './support/test-app.js'
+import { readdir } from 'node:fs/promises'
+import path from 'node:path'
+import { findPrismaDir } from '../src/database/migrator/migrator.js'
+import { admin, createTestDatabase, urlFor } from './support/databases.js'
+import { AUTH, ServiceProcess, runToExit, serviceEnv, testPrisma, TOKEN } from './support/test-app.js'
 
 describe('start-up, configuration, health, logs, shutdown (e2e)', () => {
   it.each([
@@ -50,6 +53,36 @@ describe('start-up, configuration, health, logs, shutdown (e2e)', () => {
     expect(code).not.toBe(0)
     expect(output).not.toContain('supersecret')
     expect(output).not.toContain('align-key-do-not-print')
+  })
+
+  it('two instances starting at once on an empty database migrate it once and both become ready', async () => {
+    const name = `align_kyc_e2e_${process.env.E2E_RUN_ID ?? 'local'}_empty_${process.pid}`
+    await admin((c) => c.query(`CREATE DATABASE "${name}"`))
+    const emulator = new AlignEmulator()
+    await emulator.start()
+    const url = urlFor(name)
+    try {
+      const env = serviceEnv(emulator, url, { MIGRATE_ON_START: 'true' })
+      const [a, b] = await Promise.all([ServiceProcess.start(env), ServiceProcess.start(env)])
+      try {
+        await request(a.url).get('/health/ready').expect(200)
+        await request(b.url).get('/health/ready').expect(200)
+        const prisma = testPrisma(url)
+        const rows = await prisma.$queryRaw<{ n: number; done: number }[]>`
+          SELECT count(*)::int AS n, count(finished_at)::int AS done FROM _prisma_migrations`
+        await prisma.$disconnect()
+        const migrations = (
+          await readdir(path.join(findPrismaDir(), 'migrations'), { withFileTypes: true })
+        ).filter((d) => d.isDirectory())
+        expect(rows[0]).toEqual({ n: migrations.length, done: migrations.length })
+        expect([a.log, b.log].filter((l) => /applied migrations/.test(l))).toHaveLength(1)
+      } finally {
+        await Promise.all([a.stop(), b.stop()])
+      }
+    } finally {
+      await emulator.stop()
+      await admin((c) => c.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`))
+    }
   })
 
   describe('a running service', () => {
