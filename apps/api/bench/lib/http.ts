@@ -4,7 +4,7 @@ import http from 'node:http'
  * A minimal keep-alive HTTP client on node:http, used both for the service and for the emulator's
  * direct round trips, so the client's own cost is the same on both sides of a subtraction.
  */
-export type Reply = { status: number; body: string; json<T = any>(): T }
+export type Reply = { status: number; body: string; json<T = unknown>(): T }
 
 export class HttpClient {
   readonly agent: http.Agent

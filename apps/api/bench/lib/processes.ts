@@ -3,6 +3,7 @@ import net from 'node:net'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import pg from 'pg'
+import { admin as adminOn } from '../../test/support/databases.js'
 import { onCleanup } from './cleanup.js'
 
 const here = path.dirname(fileURLToPath(import.meta.url))
@@ -16,15 +17,7 @@ export const ADMIN_URL =
   process.env.TEST_DATABASE_URL ??
   'postgresql://postgres@127.0.0.1:5432/postgres'
 
-async function admin<T>(fn: (c: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString: ADMIN_URL })
-  await client.connect()
-  try {
-    return await fn(client)
-  } finally {
-    await client.end()
-  }
-}
+const admin = <T>(fn: (c: pg.Client) => Promise<T>) => adminOn(fn, ADMIN_URL)
 
 /** An empty database (the service migrates it on start); dropped at cleanup. */
 export async function createBenchDatabase(): Promise<{ name: string; url: string }> {

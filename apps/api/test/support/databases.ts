@@ -10,8 +10,9 @@ export function urlFor(database: string): string {
   return u.toString()
 }
 
-export async function admin<T>(fn: (client: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString: ADMIN_URL })
+/** Runs `fn` with one client on the server's admin database (`url`, default ADMIN_URL), then closes it. */
+export async function admin<T>(fn: (client: pg.Client) => Promise<T>, url = ADMIN_URL): Promise<T> {
+  const client = new pg.Client({ connectionString: url })
   await client.connect()
   try {
     return await fn(client)
