@@ -86,7 +86,14 @@ describe('customers (e2e)', () => {
       .send({ email: 'dave@example.com', type: 'corporate', companyName: 'Dave Inc' })
       .expect(502)
     expect(res.headers['content-type']).toMatch(/application\/problem\+json/)
-    expect(res.body).toMatchObject({ status: 502, code: 'upstream_error' })
+    expect(res.body).toMatchObject({
+      type: 'urn:align-kyc:problem:upstream_error',
+      title: 'Align answered with an error',
+      status: 502,
+      code: 'upstream_error',
+      instance: '/v1/customers',
+    })
+    expect(res.body.detail).toEqual(expect.any(String))
     expect(await stack.prisma.customer.count({ where: { emailNormalized: 'dave@example.com' } })).toBe(0)
     const list = await request(stack.url)
       .get('/v1/customers')

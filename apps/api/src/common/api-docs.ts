@@ -9,7 +9,11 @@ export class FieldErrorDto {
 
 /** RFC 9457 problem details, as every error response of this API. */
 export class ProblemDto {
-  @ApiProperty({ example: 'https://align-kyc.dev/problems/customer-not-found' }) type!: string
+  @ApiProperty({
+    example: 'urn:align-kyc:problem:customer_not_found',
+    description: 'Identifies the problem type; the same code as `code`, as a URI',
+  })
+  type!: string
   @ApiProperty() title!: string
   @ApiProperty() status!: number
   @ApiProperty() detail!: string

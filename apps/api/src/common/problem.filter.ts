@@ -77,7 +77,8 @@ function fromHttpException(err: HttpException): AppError {
 export function toProblem(err: AppError, instance?: string): Problem {
   const { status, title } = ERROR_TABLE[err.code]
   return {
-    type: `https://align-kyc.dev/problems/${err.code.replace(/_/g, '-')}`,
+    // A URN: identifies the problem type without pointing at a host this project does not own.
+    type: `urn:align-kyc:problem:${err.code}`,
     title,
     status,
     detail: err.detail,
