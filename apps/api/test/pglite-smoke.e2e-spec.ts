@@ -56,7 +56,17 @@ describe('embedded defaults smoke (PGlite + built-in emulator)', () => {
     expect(caps.body.virtualAccounts).toBe(true)
   })
 
-  it('keeps its data across a restart', async () => {
+  it('keeps its data, and the built-in Align its customers and links, across a restart', async () => {
+    const c = await request(svc.url)
+      .post('/v1/customers')
+      .set(AUTH)
+      .send({ email: 'restart@example.com', type: 'corporate', companyName: 'R' })
+      .expect(201)
+    const link = await request(svc.url)
+      .post(`/v1/customers/${c.body.id}/kyc-sessions`)
+      .set(AUTH)
+      .send({})
+      .expect(201)
     await svc.stop()
     svc = await ServiceProcess.start({ DATABASE_URL: `pglite://${dir}` }, { timeoutMs: 60_000 })
     const list = await request(svc.url)
@@ -67,5 +77,14 @@ describe('embedded defaults smoke (PGlite + built-in emulator)', () => {
     expect(list.body.items).toHaveLength(1)
     expect(list.body.items[0].kyc.status).toBe('approved')
     expect(svc.log).not.toMatch(/applied migrations/)
+    // The link handed out before the restart still opens, and Align still knows the customer.
+    expect((await fetch(link.body.kycUrl)).status).toBe(200)
+    await request(svc.url).post(`/v1/customers/${c.body.id}/kyc/sync`).set(AUTH).expect(200)
+    const again = await request(svc.url)
+      .post(`/v1/customers/${c.body.id}/kyc-sessions`)
+      .set(AUTH)
+      .send({})
+      .expect(200)
+    expect(again.body.kycUrl).toBe(link.body.kycUrl)
   })
 })

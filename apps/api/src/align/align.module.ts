@@ -43,6 +43,7 @@ async function createGateway(config: AppConfig, http: HttpService): Promise<Alig
     const { AlignEmulator } = await import('@align-kyc/align-client/testing')
     const emulator = new AlignEmulator({
       linkTtlMs: config.kycLink.ttlMs,
+      ...(align.emulatorStateFile ? { stateFile: align.emulatorStateFile } : {}),
       logger: { info: (m) => logger.debug(m), warn: (m) => logger.warn(m) },
     })
     const { url } = await emulator.start()

@@ -20,6 +20,18 @@ describe('loadConfig', () => {
     expect(c.reconcile).toEqual({ afterMs: 15 * 60_000, intervalMs: 60_000, batchSize: 50 })
   })
 
+  it('keeps the local emulator state next to the embedded database, or nowhere for a throw-away one', () => {
+    expect(loadConfig({}).align.emulatorStateFile).toBe(path.resolve('.data/align-emulator.json'))
+    expect(loadConfig({ DATABASE_URL: 'pglite://memory' }).align.emulatorStateFile).toBeNull()
+    expect(loadConfig({ DATABASE_URL: 'pglite:///tmp/x/db' }).align.emulatorStateFile).toBe(
+      '/tmp/x/align-emulator.json',
+    )
+    expect(loadConfig({ ALIGN_EMULATOR_STATE_FILE: 'none' }).align.emulatorStateFile).toBeNull()
+    expect(loadConfig({ ALIGN_EMULATOR_STATE_FILE: '/tmp/e.json' }).align.emulatorStateFile).toBe(
+      '/tmp/e.json',
+    )
+  })
+
   it('defaults to sandbox with an API key, and the webhook secret to the API key', () => {
     const c = loadConfig({ ALIGN_API_KEY: 'k1' })
     expect(c.align.environment).toBe('sandbox')

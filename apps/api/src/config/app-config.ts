@@ -1,4 +1,5 @@
 import { parseDuration } from '@align-kyc/domain'
+import path from 'node:path'
 import { z } from 'zod'
 import { parseDatabaseUrl, type DatabaseTarget } from '../database/database-url.js'
 
@@ -17,6 +18,8 @@ export type AppConfig = {
     webhookSecrets: string[]
     timeoutMs: number
     webhookUrl: string | null
+    /** Local mode: where the built-in emulator keeps its customers and links across restarts (null: in memory) */
+    emulatorStateFile: string | null
   }
   kycLink: { ttlMs: number; renewalMarginMs: number }
   /** Consumer bearer tokens. */
@@ -125,6 +128,7 @@ const envSchema = z.object({
   ALIGN_BASE_URL: url,
   ALIGN_WEBHOOK_SECRET: z.string().optional(),
   ALIGN_WEBHOOK_URL: url,
+  ALIGN_EMULATOR_STATE_FILE: z.string().optional(),
   ALIGN_TIMEOUT_MS: int(1, 600_000, 10_000),
   KYC_LINK_TTL: duration('24h'),
   KYC_LINK_RENEWAL_MARGIN: duration('5m'),
@@ -143,6 +147,20 @@ const envSchema = z.object({
   WEBHOOK_WORKER_INTERVAL: duration('2s'),
   WEBHOOK_MAX_ATTEMPTS: int(1, 100, 12),
 })
+
+/**
+ * Local mode keeps the emulator's side (customers, links) next to the embedded database, so a
+ * restart does not leave the service holding customers and links its Align has forgotten. With a
+ * throw-away database, nothing is kept. `none` turns it off.
+ */
+function emulatorStateFile(value: string | undefined, database: DatabaseTarget): string | null {
+  const v = value?.trim()
+  if (v === 'none') return null
+  if (v) return path.resolve(v)
+  if (database.kind === 'pglite')
+    return database.dataDir ? path.join(path.dirname(database.dataDir), 'align-emulator.json') : null
+  return path.resolve('.data/align-emulator.json')
+}
 
 function redactUrl(v: string): string {
   return v.replace(/\/\/([^:@/]+):([^@/]+)@/, '//$1:***@')
@@ -197,6 +215,7 @@ export function loadConfig(env: Record<string, string | undefined>): AppConfig {
       webhookSecrets: webhookSecrets.length ? webhookSecrets : apiKey ? [apiKey] : [],
       timeoutMs: e.ALIGN_TIMEOUT_MS,
       webhookUrl: e.ALIGN_WEBHOOK_URL,
+      emulatorStateFile: emulatorStateFile(e.ALIGN_EMULATOR_STATE_FILE, e.DATABASE_URL),
     },
     kycLink: { ttlMs: e.KYC_LINK_TTL, renewalMarginMs: e.KYC_LINK_RENEWAL_MARGIN },
     apiKeys,

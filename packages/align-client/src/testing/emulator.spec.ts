@@ -1,4 +1,7 @@
 import { spawn } from 'node:child_process'
+import { mkdtemp, rm, writeFile } from 'node:fs/promises'
+import os from 'node:os'
+import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { AlignClient } from '../client.js'
 import { parseWebhookEvent, verifyWebhookSignature } from '../webhooks.js'
@@ -295,6 +298,61 @@ describe('link expiry', () => {
       expect((await fetch(link)).status).toBe(410)
     } finally {
       await emulator.stop()
+    }
+  })
+})
+
+describe('state file', () => {
+  it('keeps customers, links and webhook registrations across a restart, on the same port', async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'align-emulator-'))
+    const stateFile = path.join(dir, 'state.json')
+    try {
+      const first = new AlignEmulator({ stateFile })
+      await first.start()
+      const client = new AlignClient({ apiKey: first.apiKey, baseUrl: first.url })
+      const c = await client.customers.create({
+        email: 'kept@example.com',
+        type: 'corporate',
+        company_name: 'Kept',
+      })
+      const { kycs } = await client.customers.createKycSession(c.customer_id)
+      await client.webhooks.create({ url: 'http://127.0.0.1:9/hook' })
+      first.setKycState(c.customer_id, { status: 'pending', sub_status: 'kyc_form_submission_started' })
+      const url = first.url
+      await first.stop()
+
+      const second = new AlignEmulator({ stateFile })
+      await second.start()
+      try {
+        expect(second.url).toBe(url)
+        const again = new AlignClient({ apiKey: second.apiKey, baseUrl: second.url })
+        expect((await again.customers.get(c.customer_id)).kycs?.status).toBe('pending')
+        expect((await again.webhooks.list()).items.map((w) => w.url)).toEqual(['http://127.0.0.1:9/hook'])
+        expect((await fetch(kycs.kyc_flow_link)).status).toBe(200)
+      } finally {
+        await second.stop()
+      }
+    } finally {
+      await rm(dir, { recursive: true, force: true })
+    }
+  })
+
+  it('starts empty, with a warning, from an unreadable state file', async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'align-emulator-'))
+    const stateFile = path.join(dir, 'state.json')
+    await writeFile(stateFile, '{not json')
+    const warnings: string[] = []
+    const emu = new AlignEmulator({
+      stateFile,
+      logger: { info: () => undefined, warn: (m) => warnings.push(m) },
+    })
+    try {
+      await emu.start()
+      expect(emu.snapshot().customers).toEqual([])
+      expect(warnings).toContain('emulator state file unreadable; starting empty')
+    } finally {
+      await emu.stop()
+      await rm(dir, { recursive: true, force: true })
     }
   })
 })

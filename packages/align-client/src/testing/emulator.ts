@@ -10,6 +10,8 @@ import http from 'node:http'
 import https from 'node:https'
 import type { AddressInfo } from 'node:net'
 import { randomBytes, randomUUID } from 'node:crypto'
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises'
+import path from 'node:path'
 import { z } from 'zod'
 import {
   createCustomerSchema,
@@ -43,6 +45,21 @@ export type AlignEmulatorOptions = {
   webhookRetry?: { attempts?: number; baseDelayMs?: number }
   /** Where to report deliveries. Default: silent. */
   logger?: AlignEmulatorLogger
+  /**
+   * A JSON file that keeps customers, links and webhook registrations across restarts (written after
+   * every change, atomically). On start it is read back, and its port is reused when `port` is 0, so
+   * links handed out before a restart keep working. Default: nothing is kept.
+   */
+  stateFile?: string
+}
+
+/** What `stateFile` holds (also `snapshot()` / `restore()`). */
+export type AlignEmulatorState = {
+  version: 1
+  port: number | null
+  customers: { customer: AlignCustomer; documents: AlignCustomerDocument[] }[]
+  links: { token: string; customerId: string; expiresAt: number }[]
+  webhooks: AlignWebhook[]
 }
 
 /**
@@ -156,6 +173,8 @@ export class AlignEmulator {
   readonly #webhookAttempts: number
   readonly #webhookBaseDelayMs: number
   readonly #logger: AlignEmulatorLogger | undefined
+  readonly #stateFile: string | undefined
+  #saving: Promise<void> = Promise.resolve()
   readonly #routes: Route[] = []
   readonly #server: http.Server
   #url: string | undefined
@@ -186,6 +205,7 @@ export class AlignEmulator {
     this.#webhookAttempts = Math.max(1, options.webhookRetry?.attempts ?? 5)
     this.#webhookBaseDelayMs = options.webhookRetry?.baseDelayMs ?? 500
     this.#logger = options.logger
+    this.#stateFile = options.stateFile
     this.#defineRoutes()
     this.#server = http.createServer((req, res) => {
       this.#dispatch(req, res).catch((error: unknown) => {
@@ -210,13 +230,30 @@ export class AlignEmulator {
   /** Starts listening; resolves with the base URL. */
   async start(): Promise<{ url: string }> {
     if (this.#url) throw new Error('AlignEmulator is already started')
-    await new Promise<void>((resolve, reject) => {
-      this.#server.once('error', reject)
-      this.#server.listen(this.#port, this.#host, () => {
-        this.#server.off('error', reject)
-        resolve()
+    const saved = this.#stateFile ? await this.#readState(this.#stateFile) : null
+    if (saved) this.restore(saved)
+    const listen = (port: number) =>
+      new Promise<void>((resolve, reject) => {
+        this.#server.once('error', reject)
+        this.#server.listen(port, this.#host, () => {
+          this.#server.off('error', reject)
+          resolve()
+        })
       })
-    })
+    if (this.#port === 0 && saved?.port) {
+      // The links handed out before name this port: take it again if it is free.
+      await listen(saved.port).catch(async () => {
+        this.#logger?.warn(
+          'emulator port from the state file is taken; links issued before now will not open',
+          {
+            port: saved.port,
+          },
+        )
+        await listen(0)
+      })
+    } else {
+      await listen(this.#port)
+    }
     const { port } = this.#server.address() as AddressInfo
     const host = this.#host.includes(':') ? `[${this.#host}]` : this.#host
     this.#url = `http://${host}:${port}`
@@ -227,11 +264,59 @@ export class AlignEmulator {
   /** Closes the server and every connection (including hung ones), and cancels pending webhook retries. */
   async stop(): Promise<void> {
     this.#cancelDeliveries()
+    await this.#saving
     if (!this.#server.listening) return
     const closed = new Promise<void>((resolve) => this.#server.close(() => resolve()))
     this.#server.closeAllConnections()
     await closed
     this.#url = undefined
+  }
+
+  /** Customers, links and webhook registrations (what `stateFile` keeps), as plain JSON. */
+  snapshot(): AlignEmulatorState {
+    const address = this.#server.address()
+    return {
+      version: 1,
+      port: address && typeof address === 'object' ? address.port : null,
+      customers: [...this.#customers.values()],
+      links: [...this.#links.values()],
+      webhooks: [...this.#webhooks.values()],
+    }
+  }
+
+  /** Replaces customers, links and webhook registrations with a snapshot's. */
+  restore(state: AlignEmulatorState): void {
+    if (state.version !== 1) throw new Error(`unsupported emulator state version ${String(state.version)}`)
+    this.#customers = new Map(state.customers.map((c) => [c.customer.customer_id, c]))
+    this.#links = new Map(state.links.map((l) => [l.token, l]))
+    this.#webhooks = new Map(state.webhooks.map((w) => [w.id, w]))
+  }
+
+  async #readState(file: string): Promise<AlignEmulatorState | null> {
+    try {
+      return JSON.parse(await readFile(file, 'utf8')) as AlignEmulatorState
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') {
+        this.#logger?.warn('emulator state file unreadable; starting empty', { file, error: String(e) })
+      }
+      return null
+    }
+  }
+
+  /** Writes the state file after a change (serialised; atomic through a rename). */
+  #persist(): void {
+    const file = this.#stateFile
+    if (!file) return
+    const state = JSON.stringify(this.snapshot())
+    this.#saving = this.#saving.then(async () => {
+      try {
+        await mkdir(path.dirname(file), { recursive: true })
+        await writeFile(`${file}.tmp`, state)
+        await rename(`${file}.tmp`, file)
+      } catch (e) {
+        this.#logger?.warn('emulator state not saved', { file, error: String(e) })
+      }
+    })
   }
 
   /** Forgets customers, links, webhooks, faults, latency, calls and deliveries; cancels pending retries. */
@@ -264,6 +349,7 @@ export class AlignEmulator {
   ): void {
     if (!this.#customers.has(customerId)) throw new Error(`Unknown customer ${customerId}`)
     this.#applyKycState(customerId, state, options.deliverWebhook ?? false)
+    this.#persist()
   }
 
   /** Makes every live link of the customer expire now (the flow page then answers 410). */
@@ -434,6 +520,7 @@ export class AlignEmulator {
       }
     }
     const reply = await route.handler({ params, query: url.searchParams, body })
+    if (method !== 'GET' && reply.status < 400) this.#persist()
     if (succeedThen500)
       return send(res, {
         status: 500,

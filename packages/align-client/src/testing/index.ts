@@ -6,5 +6,6 @@ export {
   type AlignEmulatorLogger,
   type AlignEmulatorOptions,
   type AlignEmulatorSendWebhookInput,
+  type AlignEmulatorState,
   type AlignEmulatorWebhookDelivery,
 } from './emulator.js'
