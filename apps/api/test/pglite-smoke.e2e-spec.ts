@@ -23,6 +23,7 @@ describe('embedded defaults smoke (PGlite + built-in emulator)', () => {
   afterAll(async () => {
     await svc?.stop()
     await rm(dir, { recursive: true, force: true })
+    await rm(`${dir}.align-emulator.json`, { force: true })
   })
 
   it('migrates the embedded database and reports ready', async () => {

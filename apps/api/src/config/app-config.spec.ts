@@ -21,10 +21,14 @@ describe('loadConfig', () => {
   })
 
   it('keeps the local emulator state next to the embedded database, or nowhere for a throw-away one', () => {
-    expect(loadConfig({}).align.emulatorStateFile).toBe(path.resolve('.data/align-emulator.json'))
+    expect(loadConfig({}).align.emulatorStateFile).toBe(path.resolve('.data/pglite.align-emulator.json'))
     expect(loadConfig({ DATABASE_URL: 'pglite://memory' }).align.emulatorStateFile).toBeNull()
+    // Beside the data folder, named after it: two embedded databases in one folder never share it.
     expect(loadConfig({ DATABASE_URL: 'pglite:///tmp/x/db' }).align.emulatorStateFile).toBe(
-      '/tmp/x/align-emulator.json',
+      '/tmp/x/db.align-emulator.json',
+    )
+    expect(loadConfig({ DATABASE_URL: 'postgresql://u@db.local:5433/kyc' }).align.emulatorStateFile).toBe(
+      path.resolve('.data/align-emulator.db.local-5433-kyc.json'),
     )
     expect(loadConfig({ ALIGN_EMULATOR_STATE_FILE: 'none' }).align.emulatorStateFile).toBeNull()
     expect(loadConfig({ ALIGN_EMULATOR_STATE_FILE: '/tmp/e.json' }).align.emulatorStateFile).toBe(

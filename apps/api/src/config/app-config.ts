@@ -149,17 +149,19 @@ const envSchema = z.object({
 })
 
 /**
- * Local mode keeps the emulator's side (customers, links) next to the embedded database, so a
- * restart does not leave the service holding customers and links its Align has forgotten. With a
- * throw-away database, nothing is kept. `none` turns it off.
+ * Local mode keeps the emulator's side (customers, links) beside the database it belongs to, so a
+ * restart does not leave the service holding customers and links its Align has forgotten: next to
+ * an embedded database's folder (`.data/pglite.align-emulator.json`), or under `.data/` named after a
+ * server database. A throw-away database keeps nothing; `none` turns it off.
  */
 function emulatorStateFile(value: string | undefined, database: DatabaseTarget): string | null {
   const v = value?.trim()
   if (v === 'none') return null
   if (v) return path.resolve(v)
-  if (database.kind === 'pglite')
-    return database.dataDir ? path.join(path.dirname(database.dataDir), 'align-emulator.json') : null
-  return path.resolve('.data/align-emulator.json')
+  if (database.kind === 'pglite') return database.dataDir ? `${database.dataDir}.align-emulator.json` : null
+  const u = new URL(database.url)
+  const name = `${u.hostname}-${u.port || 5432}-${u.pathname.slice(1)}`.replace(/[^A-Za-z0-9_.-]/g, '_')
+  return path.resolve(`.data/align-emulator.${name}.json`)
 }
 
 function redactUrl(v: string): string {
