@@ -25,7 +25,7 @@ import {
   type SessionRecord,
 } from './kyc.repository.js'
 
-/** A link handed to a caller. `created` tells 201 (new from Align) from 200 (reused). */
+/** A link handed to a caller; `reused` tells 200 (the live link) from 201 (new from Align). */
 export type LinkResult = {
   kycUrl: string
   expiresAt: Date
