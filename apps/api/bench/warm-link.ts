@@ -3,7 +3,7 @@
  * that already have a live link (the reuse path: one indexed read, no Align call), on the service vs
  * a bare node:http + pg route doing the same read (bare-server.ts), alternating rounds in one run.
  */
-import autocannon from 'autocannon'
+import { runCannon } from './lib/cannon.js'
 import { startBareServer, type ChildServer } from './lib/processes.js'
 import { createCustomers, linkPath } from './lib/seed.js'
 import { perRequest, spent, UsageProbe, type Cost } from './lib/resources.js'
@@ -21,46 +21,32 @@ type Run = {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 
-function cannon(
+async function cannon(
   url: string,
   token: string,
   paths: string[],
   connections: number,
   seconds: number,
 ): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const samples: number[] = []
-    let ok = 0
-    let other = 0
-    const started = performance.now()
-    const instance = autocannon(
-      {
-        url,
-        connections,
-        pipelining: 1,
-        duration: seconds,
-        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-        // Each connection walks the list in order, then starts over.
-        requests: paths.map((path) => ({ method: 'POST' as const, path, body: '{}' })),
-      },
-      (err, result) => {
-        if (err) return reject(err)
-        resolve({
-          okRequests: ok,
-          otherResponses: other,
-          errors: result.errors + result.timeouts,
-          seconds: (performance.now() - started) / 1000,
-          samples,
-        })
-      },
-    )
-    instance.on('response', (_client, status, _bytes, responseTime) => {
-      if (status >= 200 && status < 300) {
-        ok++
-        samples.push(responseTime)
-      } else other++
-    })
-  })
+  const r = await runCannon(
+    {
+      url,
+      connections,
+      pipelining: 1,
+      duration: seconds,
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      // Each connection walks the list in order, then starts over.
+      requests: paths.map((path) => ({ method: 'POST' as const, path, body: '{}' })),
+    },
+    (status) => status >= 200 && status < 300,
+  )
+  return {
+    okRequests: r.ok,
+    otherResponses: r.other,
+    errors: r.errors,
+    seconds: r.seconds,
+    samples: r.samples,
+  }
 }
 
 type Side = {

@@ -15,7 +15,7 @@
 import { createHash, createHmac, randomUUID, timingSafeEqual } from 'node:crypto'
 import http from 'node:http'
 import { fileURLToPath } from 'node:url'
-import autocannon from 'autocannon'
+import { runCannon } from './lib/cannon.js'
 import pg from 'pg'
 import { ChildServer } from './lib/processes.js'
 import { latency, ms, round, roundLatency } from './lib/stats.js'
@@ -84,7 +84,7 @@ if (process.env.WEBHOOK_BARE_SERVER === '1') bareServer()
 type Run = { ok: number; other: number; errors: number; seconds: number; samples: number[]; sent: number }
 
 /** Drives `url` with unique signed bodies whose entity_id starts with `tag`. */
-function cannon(
+async function cannon(
   url: string,
   secret: string,
   tag: string,
@@ -92,58 +92,37 @@ function cannon(
   seconds: number,
 ): Promise<Run> {
   let n = 0
-  return new Promise((resolve, reject) => {
-    const samples: number[] = []
-    let ok = 0
-    let other = 0
-    const started = performance.now()
-    const instance = autocannon(
-      {
-        url: `${url}/v1/webhooks/align`,
-        connections,
-        pipelining: 1,
-        duration: seconds,
-        requests: [
-          {
-            method: 'POST',
-            setupRequest: (req) => {
-              const body = JSON.stringify({
-                event_type: 'customer.kycs.updated',
-                entity_id: `${tag}-${n++}`,
-                entity_type: 'customer',
-                created_at: new Date().toISOString(),
-              })
-              return {
-                ...req,
-                body,
-                headers: {
-                  'content-type': 'application/json',
-                  'x-hmac-signature': createHmac('sha256', secret).update(body).digest('hex'),
-                },
-              }
-            },
+  const r = await runCannon(
+    {
+      url: `${url}/v1/webhooks/align`,
+      connections,
+      pipelining: 1,
+      duration: seconds,
+      requests: [
+        {
+          method: 'POST',
+          setupRequest: (req) => {
+            const body = JSON.stringify({
+              event_type: 'customer.kycs.updated',
+              entity_id: `${tag}-${n++}`,
+              entity_type: 'customer',
+              created_at: new Date().toISOString(),
+            })
+            return {
+              ...req,
+              body,
+              headers: {
+                'content-type': 'application/json',
+                'x-hmac-signature': createHmac('sha256', secret).update(body).digest('hex'),
+              },
+            }
           },
-        ],
-      },
-      (err, result) => {
-        if (err) return reject(err)
-        resolve({
-          ok,
-          other,
-          errors: result.errors + result.timeouts,
-          seconds: (performance.now() - started) / 1000,
-          samples,
-          sent: n,
-        })
-      },
-    )
-    instance.on('response', (_c, status, _b, responseTime) => {
-      if (status === 200) {
-        ok++
-        samples.push(responseTime)
-      } else other++
-    })
-  })
+        },
+      ],
+    },
+    (status) => status === 200,
+  )
+  return { ...r, sent: n }
 }
 
 export async function benchWebhookIngestion(ctx: BenchContext): Promise<SectionResult> {
