@@ -15,7 +15,10 @@
  * Knobs: BENCH_LATENCY_MS (5), BENCH_CONNECTIONS (10), BENCH_DURATION_SEC (9), BENCH_ROUNDS (2),
  * BENCH_WARM_CUSTOMERS (20), BENCH_CONCURRENT (100), BENCH_COLD_CUSTOMERS (200),
  * BENCH_DATABASE_URL (admin URL of the PostgreSQL server; else TEST_DATABASE_URL, else local trust),
- * BENCH_RESULTS (output path; default <repo>/bench/results.json).
+ * BENCH_RESULTS (output path; default <repo>/bench/results.json),
+ * BENCH_ONLY (comma list of sections to run: warm,concurrent,cold,webhook; default all; a partial run
+ * writes bench/results.partial.json, git-ignored), BENCH_SERVICE_NODE_ARGS (extra node flags for the service, e.g.
+ * `--cpu-prof --cpu-prof-dir=/tmp/prof` to profile it under load).
  */
 import { existsSync } from 'node:fs'
 import { mkdir, writeFile } from 'node:fs/promises'
@@ -51,7 +54,20 @@ const options: BenchOptions = {
   concurrentRequests: num('BENCH_CONCURRENT', 100),
   coldCustomers: num('BENCH_COLD_CUSTOMERS', 200),
 }
-const RESULTS = process.env.BENCH_RESULTS ?? path.join(REPO_ROOT, 'bench/results.json')
+const SECTIONS = ['warm', 'concurrent', 'cold', 'webhook'] as const
+const only = (process.env.BENCH_ONLY ?? '')
+  .split(',')
+  .map((s) => s.trim())
+  .filter(Boolean)
+for (const s of only) {
+  if (!(SECTIONS as readonly string[]).includes(s))
+    throw new Error(`BENCH_ONLY: unknown section "${s}" (expected some of ${SECTIONS.join(',')})`)
+}
+const runs = (s: (typeof SECTIONS)[number]) => only.length === 0 || only.includes(s)
+// A partial run never overwrites the full figures the README quotes.
+const RESULTS =
+  process.env.BENCH_RESULTS ??
+  path.join(REPO_ROOT, only.length ? 'bench/results.partial.json' : 'bench/results.json')
 
 /** The service's settings for the whole run (printed and recorded). */
 const SERVICE_SETTINGS = {
@@ -150,7 +166,8 @@ async function main(): Promise<void> {
 
   const db = await createBenchDatabase()
   progress(`database ${db.name} created; starting the service (migrates on start)`)
-  const service = await startService(serviceEnv(emulator, db.url, SERVICE_SETTINGS))
+  const nodeArgs = (process.env.BENCH_SERVICE_NODE_ARGS ?? '').split(/\s+/).filter(Boolean)
+  const service = await startService(serviceEnv(emulator, db.url, SERVICE_SETTINGS), nodeArgs)
   const api = new HttpClient(service.url, { authorization: `Bearer ${TOKEN}` }, 8)
   onCleanup('close client', () => api.close())
   progress(`service pid ${service.pid} ready at ${service.url}`)
@@ -167,10 +184,10 @@ async function main(): Promise<void> {
   }
 
   const sections: SectionResult[] = []
-  sections.push(await benchWarmLink(ctx))
-  sections.push(await benchConcurrentLink(ctx))
-  sections.push(await benchColdLink(ctx))
-  const hook = await webhookIngestion(ctx)
+  if (runs('warm')) sections.push(await benchWarmLink(ctx))
+  if (runs('concurrent')) sections.push(await benchConcurrentLink(ctx))
+  if (runs('cold')) sections.push(await benchColdLink(ctx))
+  const hook = runs('webhook') ? await webhookIngestion(ctx) : { skipped: 'not in BENCH_ONLY' }
   if ('skipped' in hook) progress(`webhook ingestion: not measured (${hook.skipped})`)
   else sections.push(hook)
 
@@ -203,6 +220,8 @@ async function main(): Promise<void> {
         'fresh PostgreSQL database per run, migrated by the service (MIGRATE_ON_START=true), dropped afterwards',
       emulator: `in-process AlignEmulator, setLatency(${options.latencyMs}) on every route`,
       options,
+      sections: only.length ? only : [...SECTIONS],
+      serviceNodeArgs: nodeArgs,
     },
     ...Object.fromEntries(sections.map((s) => [s.key, { title: s.title, ...s.data }])),
     ...('skipped' in hook ? { webhookIngestion: { skipped: hook.skipped } } : {}),

@@ -1,9 +1,7 @@
-import helmet from '@fastify/helmet'
-import { Logger as NestLogger, ValidationPipe, type ValidationError } from '@nestjs/common'
+import { Logger as NestLogger } from '@nestjs/common'
 import { NestFactory } from '@nestjs/core'
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify'
 import { AppModule } from './app.module.js'
-import { AppError, type FieldError } from './common/app-error.js'
 import {
   createRootLogger,
   logRequests,
@@ -12,15 +10,9 @@ import {
   requestId,
 } from './common/logging.js'
 import type { AppConfig } from './config/app-config.js'
+import { securityHeaders } from './common/security-headers.js'
+import { ZodValidationPipe } from './common/validation.js'
 import { setupOpenApi } from './openapi.js'
-
-function flatten(errors: ValidationError[], parent = ''): FieldError[] {
-  return errors.flatMap((e) => {
-    const field = parent ? `${parent}.${e.property}` : e.property
-    const own = Object.values(e.constraints ?? {}).map((message) => ({ field, message }))
-    return [...own, ...flatten(e.children ?? [], field)]
-  })
-}
 
 /** Builds the configured Nest application (not yet listening). */
 export async function createApp(config: AppConfig): Promise<NestFastifyApplication> {
@@ -37,14 +29,7 @@ export async function createApp(config: AppConfig): Promise<NestFastifyApplicati
     reply.header(REQUEST_ID_HEADER, request.id)
     done()
   })
-  const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config), adapter, {
-    rawBody: true,
-    bufferLogs: true,
-    abortOnError: false,
-  })
-  app.useLogger(new PinoNestLogger(root))
-  app.flushLogs()
-  await app.register(helmet, {
+  securityHeaders(adapter.getInstance(), {
     contentSecurityPolicy: {
       directives: {
         defaultSrc: ["'self'"],
@@ -54,17 +39,15 @@ export async function createApp(config: AppConfig): Promise<NestFastifyApplicati
       },
     },
   })
+  const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config), adapter, {
+    bufferLogs: true,
+    abortOnError: false,
+  })
+  app.useLogger(new PinoNestLogger(root))
+  app.flushLogs()
   // Only when origins are configured: the CORS hook otherwise costs every request for nothing.
   if (config.corsOrigins.length) app.enableCors({ origin: config.corsOrigins })
-  app.useGlobalPipes(
-    new ValidationPipe({
-      whitelist: true,
-      forbidNonWhitelisted: true,
-      transform: true,
-      exceptionFactory: (errors) =>
-        new AppError('validation_failed', 'One or more fields are invalid.', { errors: flatten(errors) }),
-    }),
-  )
+  app.useGlobalPipes(new ZodValidationPipe())
   setupOpenApi(app)
   if (config.usingDevToken) {
     new NestLogger('Auth').warn(

@@ -23,7 +23,6 @@ export class AppModule {
         AppConfigModule.forRoot(config),
         ThrottlerModule.forRoot({
           throttlers: [{ name: 'default', ttl: 60_000, limit: Math.max(1, config.rateLimitPerMinute) }],
-          skipIf: () => config.rateLimitPerMinute === 0,
         }),
         DatabaseModule,
         AlignModule,
@@ -36,7 +35,8 @@ export class AppModule {
       providers: [
         // Order matters: authenticate first, then count against the caller's token.
         { provide: APP_GUARD, useClass: BearerAuthGuard },
-        { provide: APP_GUARD, useClass: TokenThrottlerGuard },
+        // RATE_LIMIT_PER_MINUTE=0: no throttler guard at all (it would still run on every request).
+        ...(config.rateLimitPerMinute > 0 ? [{ provide: APP_GUARD, useClass: TokenThrottlerGuard }] : []),
         { provide: APP_FILTER, useClass: ProblemFilter },
       ],
     }

@@ -2,7 +2,11 @@ import request from 'supertest'
 import { AlignEmulator } from '@align-kyc/align-client/testing'
 import { readdir } from 'node:fs/promises'
 import path from 'node:path'
+import { z } from 'zod'
 import { findPrismaDir } from '../src/database/migrator/migrator.js'
+import { createCustomerSchema, listCustomersQuerySchema } from '../src/customers/dto/customer.schema.js'
+import { createKycSessionSchema, simulateSchema } from '../src/kyc/dto/kyc.schema.js'
+import { listDeliveriesQuerySchema } from '../src/webhooks/dto/delivery.schema.js'
 import { admin, createTestDatabase, urlFor } from './support/databases.js'
 import { AUTH, ServiceProcess, runToExit, serviceEnv, testPrisma, TOKEN } from './support/test-app.js'
 
@@ -110,8 +114,58 @@ describe('start-up, configuration, health, logs, shutdown (e2e)', () => {
     it('serves security headers and no CORS grant by default', async () => {
       const res = await request(svc.url).get('/health/live').set('origin', 'https://evil.example').expect(200)
       expect(res.headers['x-content-type-options']).toBe('nosniff')
-      expect(res.headers['x-frame-options']).toBeDefined()
+      expect(res.headers['x-frame-options']).toBe('SAMEORIGIN')
+      expect(res.headers['content-security-policy']).toContain("script-src 'self' 'unsafe-inline'")
       expect(res.headers['access-control-allow-origin']).toBeUndefined()
+      // Computed once, sent on every answer: problems and unknown routes too.
+      for (const res of [
+        await request(svc.url).get('/v1/customers').expect(401),
+        await request(svc.url).get('/no-such-route').set(AUTH).expect(404),
+      ]) {
+        expect(res.headers['x-content-type-options']).toBe('nosniff')
+        expect(res.headers['strict-transport-security']).toMatch(/^max-age=/)
+      }
+    })
+
+    it('documents every request body and query with the fields its schema validates', async () => {
+      const doc = (await request(svc.url).get('/docs-json').expect(200)).body
+      const refd = (schema: { $ref?: string }) =>
+        schema.$ref ? doc.components.schemas[schema.$ref.split('/').pop()!] : schema
+      const body = (path: string) => refd(doc.paths[path].post.requestBody.content['application/json'].schema)
+      const query = (path: string) =>
+        (doc.paths[path].get.parameters as { in: string; name: string; required?: boolean }[]).filter(
+          (p) => p.in === 'query',
+        )
+      const fields = (schema: z.ZodType) => {
+        const json = z.toJSONSchema(schema, { io: 'input' }) as { properties: object; required?: string[] }
+        return { names: Object.keys(json.properties).sort(), required: (json.required ?? []).sort() }
+      }
+      for (const [path, schema] of [
+        ['/v1/customers', createCustomerSchema],
+        ['/v1/customers/{id}/kyc-sessions', createKycSessionSchema],
+        ['/v1/sandbox/customers/{id}/simulate', simulateSchema],
+      ] as const) {
+        const documented = body(path)
+        expect({
+          path,
+          names: Object.keys(documented.properties).sort(),
+          required: (documented.required ?? []).sort(),
+        }).toEqual({ path, ...fields(schema) })
+      }
+      for (const [path, schema] of [
+        ['/v1/customers', listCustomersQuerySchema],
+        ['/v1/webhooks/deliveries', listDeliveriesQuerySchema],
+      ] as const) {
+        const documented = query(path)
+        expect({
+          path,
+          names: documented.map((p) => p.name).sort(),
+          required: documented
+            .filter((p) => p.required)
+            .map((p) => p.name)
+            .sort(),
+        }).toEqual({ path, ...fields(schema) })
+      }
     })
 
     it('serves the OpenAPI document and Swagger UI', async () => {

@@ -1,60 +1,39 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger'
 import { PageQueryDto } from '../../common/page-query.dto.js'
-import { Transform } from 'class-transformer'
-import { IsEmail, IsIn, IsNotEmpty, IsOptional, IsString, MaxLength } from 'class-validator'
 import { KYC_STATUSES, KYC_SUB_STATUSES, type KycStatus, type KycSubStatus } from '@align-kyc/domain'
-
-const trim = ({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim() : value)
+import { createCustomerSchema, listCustomersQuerySchema } from './customer.schema.js'
 
 export class CreateCustomerDto {
+  static readonly schema = createCustomerSchema
+
   @ApiProperty({
     example: 'alice@example.com',
+    format: 'email',
+    maxLength: 254,
     description: 'Unique per customer, compared case-insensitively',
   })
-  @Transform(trim)
-  @IsEmail({}, { message: 'email must be a valid email address' })
-  @MaxLength(254)
   email!: string
 
   @ApiProperty({ enum: ['individual', 'corporate'] })
-  @IsIn(['individual', 'corporate'], { message: 'type must be individual or corporate' })
   type!: 'individual' | 'corporate'
 
-  @ApiPropertyOptional({ example: 'Alice', description: 'Required for individuals' })
-  @IsOptional()
-  @Transform(trim)
-  @IsString()
-  @IsNotEmpty()
-  @MaxLength(100)
+  @ApiPropertyOptional({ example: 'Alice', maxLength: 100, description: 'Required for individuals' })
   firstName?: string
 
-  @ApiPropertyOptional({ example: 'Smith', description: 'Required for individuals' })
-  @IsOptional()
-  @Transform(trim)
-  @IsString()
-  @IsNotEmpty()
-  @MaxLength(100)
+  @ApiPropertyOptional({ example: 'Smith', maxLength: 100, description: 'Required for individuals' })
   lastName?: string
 
-  @ApiPropertyOptional({ example: 'Acme Ltd', description: 'Required for corporates' })
-  @IsOptional()
-  @Transform(trim)
-  @IsString()
-  @IsNotEmpty()
-  @MaxLength(200)
+  @ApiPropertyOptional({ example: 'Acme Ltd', maxLength: 200, description: 'Required for corporates' })
   companyName?: string
 }
 
 export class ListCustomersQueryDto extends PageQueryDto {
+  static readonly schema = listCustomersQuerySchema
+
   @ApiPropertyOptional({ description: 'Exact email (case-insensitive)' })
-  @IsOptional()
-  @Transform(trim)
-  @IsEmail({}, { message: 'email must be a valid email address' })
   email?: string
 
   @ApiPropertyOptional({ enum: KYC_STATUSES })
-  @IsOptional()
-  @IsIn(KYC_STATUSES as unknown as string[], { message: `status must be one of ${KYC_STATUSES.join(', ')}` })
   status?: KycStatus
 }
 

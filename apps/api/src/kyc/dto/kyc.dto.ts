@@ -1,5 +1,4 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger'
-import { IsBoolean, IsIn, IsOptional } from 'class-validator'
 import {
   KYC_STATUSES,
   KYC_SUB_STATUSES,
@@ -8,14 +7,15 @@ import {
   type ObservationSource,
 } from '@align-kyc/domain'
 import type { KycView, LinkResult } from '../kyc.service.js'
+import { createKycSessionSchema, simulateSchema } from './kyc.schema.js'
 
 export class CreateKycSessionDto {
+  static readonly schema = createKycSessionSchema
+
   @ApiPropertyOptional({
     default: false,
     description: 'Ask Align for a new link even if the current one is live',
   })
-  @IsOptional()
-  @IsBoolean({ message: 'forceRenew must be a boolean' })
   forceRenew?: boolean
 }
 
@@ -64,8 +64,9 @@ export class CapabilitiesDto {
 }
 
 export class SimulateDto {
+  static readonly schema = simulateSchema
+
   @ApiProperty({ enum: ['kyc.status.approve'] })
-  @IsIn(['kyc.status.approve'], { message: 'action must be kyc.status.approve' })
   action!: 'kyc.status.approve'
 }
 

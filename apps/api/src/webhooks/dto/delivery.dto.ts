@@ -1,9 +1,10 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger'
 import { PageQueryDto } from '../../common/page-query.dto.js'
-import { IsIn, IsOptional } from 'class-validator'
 import type { DeliveryRecord, DeliveryStatus } from '../webhooks.repository.js'
 
-export const DELIVERY_STATUSES: readonly DeliveryStatus[] = ['pending', 'processed', 'failed', 'ignored']
+import { DELIVERY_STATUSES, listDeliveriesQuerySchema } from './delivery.schema.js'
+
+export { DELIVERY_STATUSES }
 
 /** Align's `customer.kycs.updated` body (documentation only: the route parses the raw bytes itself). */
 export class AlignWebhookEventDto {
@@ -20,11 +21,9 @@ export class WebhookAckDto {
 }
 
 export class ListDeliveriesQueryDto extends PageQueryDto {
+  static readonly schema = listDeliveriesQuerySchema
+
   @ApiPropertyOptional({ enum: DELIVERY_STATUSES })
-  @IsOptional()
-  @IsIn(DELIVERY_STATUSES as unknown as string[], {
-    message: `status must be one of ${DELIVERY_STATUSES.join(', ')}`,
-  })
   status?: DeliveryStatus
 }
 
