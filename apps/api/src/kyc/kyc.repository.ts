@@ -17,7 +17,7 @@ import {
   type CustomerSqlRow,
 } from '../customers/customer.record.js'
 import type { AlignReading } from './kyc-observation.js'
-import { applyReadingLocked, lockKycState } from './kyc-state.store.js'
+import { applyReadingLocked } from './kyc-state.store.js'
 
 /** The live KYC link of a customer. */
 export type SessionRecord = {
@@ -98,6 +98,19 @@ function sessionFromRow(r: Omit<JoinedRow, keyof CustomerSqlRow>): SessionRecord
   }
 }
 
+/**
+ * Locks the customer's row and reads it with its live session, in one statement: the session comes
+ * from kyc_live_session() (migration 20261127151500), which runs after the lock is granted (LATERAL
+ * on the locked row) and with a fresh snapshot, so it sees what the lock's previous holder committed.
+ */
+const LOCKED_READ_SQL = `
+  WITH c AS MATERIALIZED (SELECT * FROM customers WHERE id = $1::uuid FOR UPDATE)
+  SELECT ${CUSTOMER_SQL_COLUMNS},
+         s.id::text AS s_id, s.url AS s_url, s.reason::text AS s_reason, s.created_at AS s_created_at,
+         s.expires_at AS s_expires_at, s.issued_status::text AS s_issued_status,
+         s.issued_sub_status::text AS s_issued_sub_status
+    FROM c LEFT JOIN LATERAL kyc_live_session(c.id) s ON true`
+
 /** Only what a link decision needs: the KYC state and the live session (the warm path). */
 const LINK_STATE_SQL = `
   SELECT c.kyc_status::text AS kyc_status, c.kyc_sub_status::text AS kyc_sub_status, c.kyc_observed_at,
@@ -145,11 +158,9 @@ export class KycRepository {
     fn: (locked: LockedCustomer) => Promise<T>,
   ): Promise<T | null> {
     return this.prisma.sql.transaction(async (sql) => {
-      // Lock, THEN read: a statement that waited for the lock still sees the snapshot it started
-      // with, so a joined read in the locking statement would miss the session the previous holder
-      // just recorded (and every waiter would renew again).
-      if (!(await lockKycState(sql, customerId))) return null
-      const current = (await readJoined(sql, customerId))!
+      const rows = await sql<JoinedRow>(LOCKED_READ_SQL, [customerId])
+      if (!rows[0]) return null
+      const current = { customer: customerFromSqlRow(rows[0]), session: sessionFromRow(rows[0]) }
       return fn({
         current,
         replaceLiveSession: (input) =>

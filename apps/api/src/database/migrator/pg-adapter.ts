@@ -7,7 +7,10 @@ import type { SqlMigrationAwareDriverAdapterFactory } from '@prisma/driver-adapt
  * Works around two gaps of @prisma/adapter-pg 7.10 that the schema engine hits (see
  * shared/recipes/prisma-offline): result columns of type "char" (OID 18) are unsupported, so they
  * are reported as text (25); and its own shadow-database handling drops the database while its pool
- * still uses it, so this wrapper creates and drops its own shadow database.
+ * still uses it, so this wrapper creates and drops its own shadow database. And its executeScript()
+ * splits a migration on every ";", which breaks a dollar-quoted function body; scripts are sent whole
+ * instead (one simple-protocol query, which PostgreSQL runs as one implicit transaction), as Prisma's
+ * native engine does.
  */
 
 const CHAR_OID = 18
@@ -41,6 +44,26 @@ function patchedPool(config: pg.PoolConfig): pg.Pool {
   return pool
 }
 
+type ScriptAdapter = {
+  executeScript(script: string): Promise<void>
+  underlyingDriver(): { query(text: string): Promise<unknown> }
+  onError?(error: unknown): never
+}
+
+function wholeScripts<T>(adapter: T): T {
+  const a = adapter as unknown as ScriptAdapter
+  a.executeScript = async (script) => {
+    try {
+      await a.underlyingDriver().query(script)
+    } catch (error) {
+      // The adapter's own translation into the error shape the engine reports.
+      if (typeof a.onError === 'function') a.onError(error)
+      throw error
+    }
+  }
+  return adapter
+}
+
 export function pgConnectionConfig(databaseUrl: string): pg.PoolConfig {
   return { connectionString: databaseUrl }
 }
@@ -56,7 +79,7 @@ export function pgMigrationAdapter(databaseUrl: string): ClosableMigrationAdapte
     close: () => pool.end(),
     provider: main.provider,
     adapterName: main.adapterName,
-    connect: () => main.connect(),
+    connect: async () => wholeScripts(await main.connect()),
     async connectToShadowDb() {
       const admin = new pg.Client(config)
       await admin.connect()
@@ -65,7 +88,7 @@ export function pgMigrationAdapter(databaseUrl: string): ClosableMigrationAdapte
       const url = new URL(databaseUrl)
       url.pathname = `/${name}`
       const pool = patchedPool({ connectionString: url.toString() })
-      const adapter = await new PrismaPg(pool).connect()
+      const adapter = wholeScripts(await new PrismaPg(pool).connect())
       const dispose = adapter.dispose.bind(adapter)
       adapter.dispose = async () => {
         await dispose().catch(() => undefined)
