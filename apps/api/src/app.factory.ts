@@ -40,6 +40,9 @@ export async function createApp(config: AppConfig): Promise<NestFastifyApplicati
     },
   })
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config), adapter, {
+    // Fastify's own JSON parser (secure-json-parse, bodyLimit): Nest's wrapper around the same parser
+    // adds a buffer copy and a promise per request and nothing we use.
+    bodyParser: false,
     bufferLogs: true,
     abortOnError: false,
   })
