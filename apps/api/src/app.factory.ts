@@ -10,7 +10,7 @@ import {
   requestId,
 } from './common/logging.js'
 import type { AppConfig } from './config/app-config.js'
-import { securityHeaders } from './common/security-headers.js'
+import { helmetHeaders } from './common/security-headers.js'
 import { ZodValidationPipe } from './common/validation.js'
 import { setupOpenApi } from './openapi.js'
 
@@ -25,19 +25,23 @@ export async function createApp(config: AppConfig): Promise<NestFastifyApplicati
   logRequests(adapter.getInstance(), root)
   // JSON only: a text/plain body is refused with 415 rather than validated as a string.
   adapter.getInstance().removeContentTypeParser('text/plain')
+  // One hook for the headers every answer carries: the request id and helmet's security headers.
+  const security = Object.entries(
+    helmetHeaders({
+      contentSecurityPolicy: {
+        directives: {
+          defaultSrc: ["'self'"],
+          styleSrc: ["'self'", "'unsafe-inline'"],
+          imgSrc: ["'self'", 'data:'],
+          scriptSrc: ["'self'", "'unsafe-inline'"],
+        },
+      },
+    }),
+  )
   adapter.getInstance().addHook('onRequest', (request, reply, done) => {
     reply.header(REQUEST_ID_HEADER, request.id)
+    for (const [name, value] of security) reply.header(name, value)
     done()
-  })
-  securityHeaders(adapter.getInstance(), {
-    contentSecurityPolicy: {
-      directives: {
-        defaultSrc: ["'self'"],
-        styleSrc: ["'self'", "'unsafe-inline'"],
-        imgSrc: ["'self'", 'data:'],
-        scriptSrc: ["'self'", "'unsafe-inline'"],
-      },
-    },
   })
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config), adapter, {
     // Fastify's own JSON parser (secure-json-parse, bodyLimit): Nest's wrapper around the same parser

@@ -28,6 +28,8 @@ export function bearerToken(request: FastifyRequest): string | null {
 @Injectable()
 export class BearerAuthGuard implements CanActivate {
   private readonly tokens: Buffer[]
+  /** Whether a handler is public, per handler: its metadata never changes after start-up. */
+  private readonly open = new WeakMap<object, boolean>()
 
   constructor(
     private readonly reflector: Reflector,
@@ -37,8 +39,13 @@ export class BearerAuthGuard implements CanActivate {
   }
 
   canActivate(context: ExecutionContext): boolean {
-    if (this.reflector.getAllAndOverride<boolean>(IS_PUBLIC, [context.getHandler(), context.getClass()]))
-      return true
+    const handler = context.getHandler()
+    let open = this.open.get(handler)
+    if (open === undefined) {
+      open = this.reflector.getAllAndOverride<boolean>(IS_PUBLIC, [handler, context.getClass()]) === true
+      this.open.set(handler, open)
+    }
+    if (open) return true
     const token = bearerToken(context.switchToHttp().getRequest<FastifyRequest>())
     if (token !== null) {
       const candidate = digest(token)

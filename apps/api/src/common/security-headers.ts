@@ -1,4 +1,3 @@
-import type { FastifyInstance } from 'fastify'
 import helmet, { type HelmetOptions } from 'helmet'
 
 /**
@@ -24,13 +23,4 @@ export function helmetHeaders(options: HelmetOptions): Record<string, string> {
   })
   if (!finished) throw new Error('helmet did not set its headers synchronously')
   return headers
-}
-
-/** Sends helmet's headers (computed once) on every response, errors and 404s included. */
-export function securityHeaders(fastify: FastifyInstance, options: HelmetOptions): void {
-  const headers = Object.entries(helmetHeaders(options))
-  fastify.addHook('onRequest', (_request, reply, done) => {
-    for (const [name, value] of headers) reply.header(name, value)
-    done()
-  })
 }
