@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process'
+import { fork, spawn, type ChildProcess } from 'node:child_process'
 import net from 'node:net'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -130,4 +130,48 @@ export function startBareServer(env: Record<string, string>): Promise<ChildServe
     env,
     '/health',
   )
+}
+
+/** A running bench/prober.ts: `time()` is one direct round trip, measured inside the prober. */
+export type Prober = {
+  time(method: string, path: string, body?: unknown): Promise<{ ms: number; status: number; body: string }>
+  stop(): void
+}
+
+/** Starts bench/prober.ts (through tsx) against the emulator at `alignUrl`. */
+export async function startProber(alignUrl: string, apiKey: string): Promise<Prober> {
+  const child = fork(path.join(here, '../prober.ts'), [], {
+    cwd: API_DIR,
+    execArgv: ['--import', 'tsx'],
+    env: { PATH: process.env.PATH ?? '', ALIGN_URL: alignUrl, ALIGN_API_KEY: apiKey },
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  })
+  const stop = () => {
+    if (child.connected) child.disconnect()
+  }
+  onCleanup(`stop prober (pid ${child.pid})`, stop)
+  type Answer = { id: number; ms: number; status: number; body: string }
+  const waiting = new Map<number, (a: Answer) => void>()
+  await new Promise<void>((resolve, reject) => {
+    child.once('error', reject)
+    child.once('exit', (code) => reject(new Error(`prober exited (code ${code}) before it was ready`)))
+    child.on('message', (m: Answer | { ready: true }) => {
+      if ('ready' in m) return resolve()
+      waiting.get(m.id)?.(m)
+      waiting.delete(m.id)
+    })
+  })
+  let next = 0
+  return {
+    stop,
+    time(method, p, body) {
+      const id = next++
+      return new Promise((resolve, reject) => {
+        waiting.set(id, (a) =>
+          a.ms < 0 ? reject(new Error(`prober ${method} ${p}: ${a.body}`)) : resolve(a),
+        )
+        child.send({ id, method, path: p, body })
+      })
+    },
+  }
 }
