@@ -123,6 +123,47 @@ describe('KYC links, status, sync, capabilities, simulate (e2e)', () => {
     ])
   })
 
+  it('records the status after a new link against the state as it is then, if it changed meanwhile', async () => {
+    // The link is committed before Align's status read returns; a webhook applied in that window
+    // must not be overwritten by a decision taken against the state read under the lock.
+    const c = await newCustomer()
+    stack.emulator.setKycState(c.alignCustomerId, {
+      status: 'pending',
+      sub_status: 'kyc_form_submission_started',
+    })
+    stack.emulator.setLatency(400, 'GET /v0/customers/:id')
+    const link = request(stack.url).post(`/v1/customers/${c.id}/kyc-sessions`).set(AUTH).send({})
+    const pending = link.then((r) => r)
+    const deadline = Date.now() + 5_000
+    while ((await stack.prisma.kycSession.count({ where: { customerId: c.id } })) === 0) {
+      if (Date.now() > deadline)
+        throw new Error('the new link was not committed while the status read was in flight')
+      await new Promise((r) => setTimeout(r, 10))
+    }
+    // What a webhook would have written meanwhile (the status read is still in flight).
+    await stack.prisma.customer.update({
+      where: { id: c.id },
+      data: {
+        kycStatus: 'rejected',
+        kycSubStatus: 'kyc_form_resubmission_required',
+        kycObservedAt: new Date(),
+      },
+    })
+    const res = await pending
+    expect(res.status).toBe(201)
+    expect(res.body).toMatchObject({ status: 'pending', subStatus: 'kyc_form_submission_started' })
+    const history = await stack.prisma.kycStatusHistory.findMany({
+      where: { customerId: c.id, source: 'session' },
+    })
+    expect(history).toEqual([
+      expect.objectContaining({
+        status: 'pending',
+        previousStatus: 'rejected',
+        previousSubStatus: 'kyc_form_resubmission_required',
+      }),
+    ])
+  })
+
   it('30 concurrent link requests for one customer make exactly one Align call and share one link', async () => {
     const c = await newCustomer()
     stack.emulator.setLatency(50, LINK_ROUTE)

@@ -47,6 +47,34 @@ export async function applyReadingLocked(
 ): Promise<{ decision: ApplyDecision; customer: CustomerRecord }> {
   const current = locked ?? (await lockKycState(sql, customerId))
   if (!current) throw new Error(`customer ${customerId} vanished while applying an observation`)
+  const applied = await writeObservation(sql, customerId, reading, current, false)
+  if (!applied) throw new Error(`customer ${customerId} vanished while applying an observation`)
+  return applied
+}
+
+/**
+ * Applies one observation in one statement (its own transaction when `sql` autocommits) without
+ * holding a lock beforehand: the domain decides against `expected`, a state read earlier, and the
+ * write only happens if the row still holds exactly that state (the UPDATE re-checks it on the
+ * latest row version). Null when it changed meanwhile: the caller then applies under the lock
+ * (applyReadingLocked), deciding against the state as it is now.
+ */
+export async function applyReadingIfUnchanged(
+  sql: Sql,
+  customerId: string,
+  reading: AlignReading,
+  expected: KycState,
+): Promise<{ decision: ApplyDecision; customer: CustomerRecord } | null> {
+  return writeObservation(sql, customerId, reading, expected, true)
+}
+
+async function writeObservation(
+  sql: Sql,
+  customerId: string,
+  reading: AlignReading,
+  current: KycState,
+  onlyIfUnchanged: boolean,
+): Promise<{ decision: ApplyDecision; customer: CustomerRecord } | null> {
   const decision = applyObservation(current, reading.observation)
   const now = new Date()
   const refreshRails =
@@ -71,11 +99,15 @@ export async function applyReadingLocked(
              ${param(e.previousSubStatus)}::"KycSubStatus", ${param(e.source)}::"ObservationSource", ${param(e.occurredAt)}, $2
         FROM c)`
   }
+  const guard = onlyIfUnchanged
+    ? ` AND kyc_status = ${param(current.status)}::"KycStatus"` +
+      ` AND kyc_sub_status IS NOT DISTINCT FROM ${param(current.subStatus)}::"KycSubStatus"` +
+      ` AND kyc_observed_at IS NOT DISTINCT FROM ${param(current.observedAt)}::timestamptz`
+    : ''
   const rows = await sql<CustomerSqlRow>(
-    `WITH c AS (UPDATE customers SET ${sets.join(', ')} WHERE id = $1::uuid RETURNING *)${history}
+    `WITH c AS (UPDATE customers SET ${sets.join(', ')} WHERE id = $1::uuid${guard} RETURNING *)${history}
      SELECT ${CUSTOMER_SQL_COLUMNS} FROM c`,
     params,
   )
-  if (!rows[0]) throw new Error(`customer ${customerId} vanished while applying an observation`)
-  return { decision, customer: customerFromSqlRow(rows[0]) }
+  return rows[0] ? { decision, customer: customerFromSqlRow(rows[0]) } : null
 }

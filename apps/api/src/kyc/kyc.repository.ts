@@ -17,7 +17,7 @@ import {
   type CustomerSqlRow,
 } from '../customers/customer.record.js'
 import type { AlignReading } from './kyc-observation.js'
-import { applyReadingLocked } from './kyc-state.store.js'
+import { applyReadingIfUnchanged, applyReadingLocked } from './kyc-state.store.js'
 
 /** The live KYC link of a customer. */
 export type SessionRecord = {
@@ -56,8 +56,6 @@ export type LockedCustomer = {
     expiresAt: Date
     now: Date
   }): Promise<SessionRecord>
-  /** Applies what Align reported through the domain rules; returns the decision and the customer as written. */
-  applyReading(reading: AlignReading): Promise<{ decision: ApplyDecision; customer: CustomerRecord }>
 }
 
 /** A customer row joined with its live session (s_* columns null when there is none). */
@@ -165,9 +163,20 @@ export class KycRepository {
         current,
         replaceLiveSession: (input) =>
           replaceLiveSession(sql, customerId, current.customer.kyc, current.session !== null, input),
-        applyReading: (reading) => applyReadingLocked(sql, customerId, reading, current.customer.kyc),
       })
     })
+  }
+
+  /**
+   * Applies an observation in one autocommitted statement if the customer's state is still
+   * `expected`; null if it changed meanwhile (see applyReadingIfUnchanged).
+   */
+  async applyReadingIfUnchanged(
+    customerId: string,
+    reading: AlignReading,
+    expected: KycState,
+  ): Promise<{ decision: ApplyDecision; customer: CustomerRecord } | null> {
+    return applyReadingIfUnchanged(this.prisma.sql.query, customerId, reading, expected)
   }
 
   /** Applies an observation in its own transaction; returns the decision and the updated customer. */

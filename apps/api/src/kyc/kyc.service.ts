@@ -10,7 +10,7 @@ import {
   type LinkPolicy,
   type ObservationSource,
 } from '@align-kyc/domain'
-import { AlignError } from '@align-kyc/align-client'
+import { AlignError, type AlignCustomer } from '@align-kyc/align-client'
 import { AlignGateway } from '../align/align.module.js'
 import { AppError } from '../common/app-error.js'
 import { APP_CONFIG } from '../config/config.module.js'
@@ -67,46 +67,60 @@ export class KycService {
     if (first.action === 'reuse') return linkResult(warm.kyc, warm.session!, true)
     if (first.action === 'refuse') throw alreadyApproved()
 
-    const result = await this.kyc.withCustomerLock(customerId, async (locked) => {
+    const outcome = await this.kyc.withCustomerLock(customerId, async (locked): Promise<Renewal> => {
       const now = new Date()
       const current = locked.current
       // A forced renewal is satisfied by a link another request created after this one arrived.
       const force = forceRenew && !(current.session && current.session.createdAt >= requestedAt)
       const decision = this.decide(current, force, now)
-      if (decision.action === 'reuse') return linkResult(current.customer.kyc, current.session!, true)
+      if (decision.action === 'reuse')
+        return { kind: 'reused', link: linkResult(current.customer.kyc, current.session!, true) }
       if (decision.action === 'refuse') throw alreadyApproved()
 
       const alignId = current.customer.alignCustomerId
       const { kycs } = await this.align.client.customers.createKycSession(alignId)
-      // Record the link while asking Align for the status it now reports (history source
-      // `session`): the insert overlaps the round trip. The link is valid either way, so an Align
-      // failure on the status read is logged, not fatal (sync or a webhook catches up); a database
-      // failure aborts the whole transaction.
-      const [recorded, fresh] = await Promise.allSettled([
-        locked.replaceLiveSession({
-          url: kycs.kyc_flow_link,
-          reason: decision.reason,
-          expiresAt: decision.expiresAt,
-          now,
-        }),
-        this.align.client.customers.get(alignId),
-      ])
-      if (recorded.status === 'rejected') throw recorded.reason
-      const session = recorded.value
-      let customer = current.customer
-      if (fresh.status === 'fulfilled') {
-        const applied = await locked.applyReading(readAlignCustomer(fresh.value, 'session', new Date()))
-        this.logIgnored(customerId, applied.decision)
-        customer = applied.customer
-      } else if (fresh.reason instanceof AlignError) {
-        this.logger.warn(`status after new link not recorded for ${customerId}: ${fresh.reason.message}`)
-      } else {
-        throw fresh.reason
-      }
-      return linkResult(customer.kyc, session, false)
+      // Ask Align for the status it now reports (history source `session`) while the link is
+      // recorded and committed: the insert and the commit overlap that round trip, and waiting
+      // requests get the link without waiting for it.
+      const statusRead = settle(this.align.client.customers.get(alignId))
+      const session = await locked.replaceLiveSession({
+        url: kycs.kyc_flow_link,
+        reason: decision.reason,
+        expiresAt: decision.expiresAt,
+        now,
+      })
+      return { kind: 'created', session, issuedIn: current.customer.kyc, statusRead }
     })
-    if (!result) throw notFound(customerId)
-    return result
+    if (!outcome) throw notFound(customerId)
+    if (outcome.kind === 'reused') return outcome.link
+    const { session, issuedIn, statusRead } = outcome
+    return linkResult(await this.recordSessionStatus(customerId, issuedIn, await statusRead), session, false)
+  }
+
+  /**
+   * Records the status Align reported right after a new link (the link itself is already committed):
+   * in one statement if the customer's state is still the one the link was issued in, else under the
+   * row lock. The link is valid either way, so a failure here is logged, not fatal: the answer then
+   * carries the state as it was, and a webhook, a sync or the reconciler records the change.
+   */
+  private async recordSessionStatus(
+    customerId: string,
+    issuedIn: KycState,
+    read: Settled<AlignCustomer>,
+  ): Promise<KycState> {
+    try {
+      if (!read.ok) throw read.error
+      const reading = readAlignCustomer(read.value, 'session', new Date())
+      const applied =
+        (await this.kyc.applyReadingIfUnchanged(customerId, reading, issuedIn)) ??
+        (await this.kyc.applyReading(customerId, reading))
+      this.logIgnored(customerId, applied.decision)
+      return applied.customer.kyc
+    } catch (e) {
+      const log = e instanceof AlignError ? 'warn' : 'error'
+      this.logger[log](`status after new link not recorded for ${customerId}: ${(e as Error).message}`)
+      return issuedIn
+    }
   }
 
   async view(customerId: string): Promise<KycView> {
@@ -164,6 +178,28 @@ export class KycService {
       this.logger[log](`observation for ${customerId} ignored (${decision.reason}): ${decision.detail}`)
     }
   }
+}
+
+/** What a link request did under the customer's lock. */
+type Renewal =
+  | { kind: 'reused'; link: LinkResult }
+  | {
+      kind: 'created'
+      session: SessionRecord
+      /** The state the link was issued in (read under the lock). */
+      issuedIn: KycState
+      /** Align's status read, started before the commit. */
+      statusRead: Promise<Settled<AlignCustomer>>
+    }
+
+type Settled<T> = { ok: true; value: T } | { ok: false; error: unknown }
+
+/** The promise's outcome, never a rejection (so one left unawaited on a failed path is not unhandled). */
+function settle<T>(promise: Promise<T>): Promise<Settled<T>> {
+  return promise.then(
+    (value) => ({ ok: true, value }),
+    (error: unknown) => ({ ok: false, error }),
+  )
 }
 
 function linkResult(kyc: KycState, session: SessionRecord, reused: boolean): LinkResult {
