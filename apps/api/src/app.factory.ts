@@ -56,6 +56,15 @@ export async function createApp(config: AppConfig): Promise<NestFastifyApplicati
   if (config.corsOrigins.length) app.enableCors({ origin: config.corsOrigins })
   app.useGlobalPipes(new ZodValidationPipe())
   setupOpenApi(app)
+  if (config.rateLimitPerMinute > 0) {
+    const where = config.rateLimitRedisUrl
+      ? 'counted in Redis, shared by every instance'
+      : 'counted in this process (set RATE_LIMIT_REDIS_URL to share it between instances)'
+    const log = new NestLogger('RateLimit')
+    const line = `${config.rateLimitPerMinute} requests per minute per token, ${where}`
+    if (!config.rateLimitRedisUrl && config.nodeEnv === 'production') log.warn(line)
+    else log.log(line)
+  }
   if (config.usingDevToken) {
     new NestLogger('Auth').warn(
       'API_KEYS is unset: accepting the development token from the README (never in production)',

@@ -4,6 +4,7 @@ import { ThrottlerModule } from '@nestjs/throttler'
 import { AlignModule } from './align/align.module.js'
 import { BearerAuthGuard } from './common/auth.guard.js'
 import { ProblemFilter } from './common/problem.filter.js'
+import { RedisThrottlerStorage } from './common/redis-throttler.storage.js'
 import { TokenThrottlerGuard } from './common/throttler.guard.js'
 import type { AppConfig } from './config/app-config.js'
 import { AppConfigModule } from './config/config.module.js'
@@ -17,12 +18,17 @@ import { WebhooksModule } from './webhooks/webhooks.module.js'
 export class AppModule {
   /** The whole service for one validated configuration (main.ts and the e2e tests build it). */
   static forRoot(config: AppConfig, features: DynamicModule['imports'] = []): DynamicModule {
+    const throttlerStorage =
+      config.rateLimitPerMinute > 0 && config.rateLimitRedisUrl
+        ? new RedisThrottlerStorage(config.rateLimitRedisUrl)
+        : null
     return {
       module: AppModule,
       imports: [
         AppConfigModule.forRoot(config),
         ThrottlerModule.forRoot({
           throttlers: [{ name: 'default', ttl: 60_000, limit: Math.max(1, config.rateLimitPerMinute) }],
+          ...(throttlerStorage ? { storage: throttlerStorage } : {}),
         }),
         DatabaseModule,
         AlignModule,
@@ -38,6 +44,8 @@ export class AppModule {
         // RATE_LIMIT_PER_MINUTE=0: no throttler guard at all (it would still run on every request).
         ...(config.rateLimitPerMinute > 0 ? [{ provide: APP_GUARD, useClass: TokenThrottlerGuard }] : []),
         { provide: APP_FILTER, useClass: ProblemFilter },
+        // A provider too, so that its connection is closed on shutdown.
+        ...(throttlerStorage ? [{ provide: RedisThrottlerStorage, useValue: throttlerStorage }] : []),
       ],
     }
   }

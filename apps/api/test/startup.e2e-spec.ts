@@ -1,5 +1,6 @@
 import request from 'supertest'
 import { AlignEmulator } from '@align-kyc/align-client/testing'
+import { randomUUID } from 'node:crypto'
 import { readdir } from 'node:fs/promises'
 import path from 'node:path'
 import { z } from 'zod'
@@ -9,6 +10,9 @@ import { createKycSessionSchema, simulateSchema } from '../src/kyc/dto/kyc.schem
 import { listDeliveriesQuerySchema } from '../src/webhooks/dto/delivery.schema.js'
 import { admin, createTestDatabase, urlFor } from './support/databases.js'
 import { AUTH, ServiceProcess, runToExit, serviceEnv, testPrisma, TOKEN } from './support/test-app.js'
+
+/** The machine's Redis (CI has it too); only the shared rate-limit test uses it. */
+const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379'
 
 describe('start-up, configuration, health, logs, shutdown (e2e)', () => {
   it.each([
@@ -39,6 +43,10 @@ describe('start-up, configuration, health, logs, shutdown (e2e)', () => {
       /^Invalid configuration: KYC_LINK_RENEWAL_MARGIN: expected a duration shorter than KYC_LINK_TTL$/m,
     ],
     [{ RATE_LIMIT_PER_MINUTE: '-1' }, /^Invalid configuration: RATE_LIMIT_PER_MINUTE: expected an integer/m],
+    [
+      { RATE_LIMIT_REDIS_URL: 'http://:s3cret@cache:6379' },
+      /^Invalid configuration: RATE_LIMIT_REDIS_URL: expected a redis:\/\/ or rediss:\/\/ URL, got "http:\/\/:\*\*\*@cache:6379"$/m,
+    ],
     [{ LOG_LEVEL: 'loud' }, /^Invalid configuration: LOG_LEVEL: expected fatal, error/m],
     [{ MIGRATE_ON_START: 'perhaps' }, /^Invalid configuration: MIGRATE_ON_START: expected true or false/m],
     [{ ALIGN_BASE_URL: 'ftp://x' }, /^Invalid configuration: ALIGN_BASE_URL: expected an http\(s\) URL/m],
@@ -230,6 +238,48 @@ describe('start-up, configuration, health, logs, shutdown (e2e)', () => {
           .expect(200)
       } finally {
         await limited.stop()
+      }
+    })
+
+    it('shares the rate limit between instances through Redis (RATE_LIMIT_REDIS_URL)', async () => {
+      const token = `rl-${randomUUID()}` // a fresh budget: Redis outlives test runs
+      const env = { RATE_LIMIT_PER_MINUTE: '5', RATE_LIMIT_REDIS_URL: REDIS_URL, API_KEYS: token }
+      const [a, b] = await Promise.all([
+        ServiceProcess.start(serviceEnv(emulator, db.url, env)),
+        ServiceProcess.start(serviceEnv(emulator, db.url, env)),
+      ])
+      try {
+        const auth = { authorization: `Bearer ${token}` }
+        for (let i = 0; i < 5; i++)
+          await request((i % 2 ? b : a).url)
+            .get('/v1/customers')
+            .set(auth)
+            .expect(200)
+        for (const svc of [a, b]) {
+          const res = await request(svc.url).get('/v1/customers').set(auth).expect(429)
+          expect(res.body.code).toBe('rate_limited')
+          expect(Number(res.headers['retry-after'])).toBeGreaterThan(0)
+        }
+        expect(a.log).toContain('counted in Redis')
+        expect(a.log).not.toContain(token)
+      } finally {
+        await Promise.all([a.stop(), b.stop()])
+      }
+    })
+
+    it('lets requests through while the rate limiter cannot reach Redis, and logs it', async () => {
+      const svc = await ServiceProcess.start(
+        serviceEnv(emulator, db.url, {
+          RATE_LIMIT_PER_MINUTE: '2',
+          RATE_LIMIT_REDIS_URL: 'redis://:hunter2@127.0.0.1:1',
+        }),
+      )
+      try {
+        for (let i = 0; i < 4; i++) await request(svc.url).get('/v1/customers').set(AUTH).expect(200)
+        expect(svc.log).toContain('Redis unavailable, requests are not rate limited meanwhile')
+        expect(svc.log).not.toContain('hunter2')
+      } finally {
+        await svc.stop()
       }
     })
 

@@ -16,8 +16,22 @@ describe('loadConfig', () => {
     expect(c.apiKeys).toEqual([DEV_API_TOKEN])
     expect(c.usingDevToken).toBe(true)
     expect(c.rateLimitPerMinute).toBe(600)
+    expect(c.rateLimitRedisUrl).toBeNull()
     expect(c.migrateOnStart).toBe(true)
     expect(c.reconcile).toEqual({ afterMs: 15 * 60_000, intervalMs: 60_000, batchSize: 50 })
+  })
+
+  it('takes a redis:// or rediss:// URL for shared rate limiting and never echoes its password', () => {
+    expect(loadConfig({ RATE_LIMIT_REDIS_URL: ' rediss://:pw@cache.local:6380/2 ' }).rateLimitRedisUrl).toBe(
+      'rediss://:pw@cache.local:6380/2',
+    )
+    expect(loadConfig({ RATE_LIMIT_REDIS_URL: '' }).rateLimitRedisUrl).toBeNull()
+    for (const bad of ['cache:6379', 'http://user:pw@cache', 'redis//x']) {
+      expect(() => loadConfig({ RATE_LIMIT_REDIS_URL: bad })).toThrow(
+        /^Invalid configuration: RATE_LIMIT_REDIS_URL: expected a redis:\/\/ or rediss:\/\/ URL/,
+      )
+    }
+    expect(() => loadConfig({ RATE_LIMIT_REDIS_URL: 'http://user:pw@cache' })).toThrow(/user:\*\*\*@cache/)
   })
 
   it('keeps the local emulator state next to the embedded database, or nowhere for a throw-away one', () => {

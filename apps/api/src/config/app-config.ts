@@ -27,6 +27,8 @@ export type AppConfig = {
   /** True when API_KEYS was unset outside production and the development token is accepted. */
   usingDevToken: boolean
   rateLimitPerMinute: number
+  /** Redis shared by all instances for the rate limiter's counters; null: counted per process. */
+  rateLimitRedisUrl: string | null
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent'
   corsOrigins: string[]
   bodyLimitBytes: number
@@ -134,6 +136,24 @@ const envSchema = z.object({
   KYC_LINK_RENEWAL_MARGIN: duration('5m'),
   API_KEYS: z.string().optional(),
   RATE_LIMIT_PER_MINUTE: int(0, 10_000_000, 600),
+  RATE_LIMIT_REDIS_URL: z
+    .string()
+    .optional()
+    .transform((v, ctx) => {
+      const t = v?.trim()
+      if (!t) return null
+      try {
+        const u = new URL(t)
+        if (u.protocol !== 'redis:' && u.protocol !== 'rediss:') throw new Error()
+        return t
+      } catch {
+        ctx.addIssue({
+          code: 'custom',
+          message: `expected a redis:// or rediss:// URL, got "${redactUrl(t)}"`,
+        })
+        return z.NEVER
+      }
+    }),
   LOG_LEVEL: z
     .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], {
       message: 'expected fatal, error, warn, info, debug, trace or silent',
@@ -165,7 +185,7 @@ function emulatorStateFile(value: string | undefined, database: DatabaseTarget):
 }
 
 function redactUrl(v: string): string {
-  return v.replace(/\/\/([^:@/]+):([^@/]+)@/, '//$1:***@')
+  return v.replace(/\/\/([^:@/]*):([^@/]+)@/, '//$1:***@')
 }
 
 /**
@@ -223,6 +243,7 @@ export function loadConfig(env: Record<string, string | undefined>): AppConfig {
     apiKeys,
     usingDevToken,
     rateLimitPerMinute: e.RATE_LIMIT_PER_MINUTE,
+    rateLimitRedisUrl: e.RATE_LIMIT_REDIS_URL,
     logLevel: e.LOG_LEVEL ?? 'info',
     corsOrigins: list(e.CORS_ORIGINS),
     bodyLimitBytes: e.BODY_LIMIT_BYTES,
