@@ -18,7 +18,8 @@
  * BENCH_RESULTS (output path; default <repo>/bench/results.json),
  * BENCH_ONLY (comma list of sections to run: warm,concurrent,cold,webhook; default all; a partial run
  * writes bench/results.partial.json, git-ignored), BENCH_SERVICE_NODE_ARGS (extra node flags for the service, e.g.
- * `--cpu-prof --cpu-prof-dir=/tmp/prof` to profile it under load).
+ * `--cpu-prof --cpu-prof-dir=/tmp/prof` to profile it under load), BENCH_SERVICE_ENV (extra service
+ * settings, NAME=value pairs).
  */
 import { existsSync } from 'node:fs'
 import { mkdir, writeFile } from 'node:fs/promises'
@@ -69,13 +70,27 @@ const RESULTS =
   process.env.BENCH_RESULTS ??
   path.join(REPO_ROOT, only.length ? 'bench/results.partial.json' : 'bench/results.json')
 
-/** The service's settings for the whole run (printed and recorded). */
-const SERVICE_SETTINGS = {
+/**
+ * The service's settings for the whole run (printed and recorded). BENCH_SERVICE_ENV adds or
+ * overrides some, as space-separated NAME=value pairs (e.g. a rate limit high enough never to trip,
+ * to measure what the limiter costs).
+ */
+const SERVICE_SETTINGS: Record<string, string> = {
   RATE_LIMIT_PER_MINUTE: '0',
   LOG_LEVEL: 'warn',
   MIGRATE_ON_START: 'true',
   NODE_ENV: 'production',
   WEBHOOK_WORKER_INTERVAL: '2s',
+  ...Object.fromEntries(
+    (process.env.BENCH_SERVICE_ENV ?? '')
+      .split(/\s+/)
+      .filter(Boolean)
+      .map((pair) => {
+        const at = pair.indexOf('=')
+        if (at < 1) throw new Error(`BENCH_SERVICE_ENV: expected NAME=value pairs, got "${pair}"`)
+        return [pair.slice(0, at), pair.slice(at + 1)]
+      }),
+  ),
 }
 
 // HOOK (figure 4): another engineer adds apps/api/bench/webhook-ingestion.ts exporting
