@@ -4,33 +4,8 @@ import { AlignGateway } from '../align/align.module.js'
 import { APP_CONFIG } from '../config/config.module.js'
 import type { AppConfig } from '../config/app-config.js'
 import { readAlignCustomer } from '../kyc/kyc-observation.js'
+import { DELIVERY_POLICY, retryDelayMs } from './delivery-policy.js'
 import { WebhooksRepository, type ClaimedDelivery } from './webhooks.repository.js'
-
-/**
- * How deliveries are worked off. One documented object; the per-deployment knobs
- * (WEBHOOK_WORKER_INTERVAL, WEBHOOK_MAX_ATTEMPTS) come from the config.
- */
-export const DELIVERY_POLICY = Object.freeze({
-  /** Deliveries claimed (and processed concurrently) per round. */
-  batchSize: 10,
-  /** First retry after about this long (exponential: ×2 per attempt, "equal jitter": 50–100 %). */
-  retryBaseMs: 1_000,
-  /** No retry waits longer than this. */
-  retryMaxMs: 15 * 60_000,
-  /** A claim's lease is the Align deadline (ALIGN_TIMEOUT_MS) plus this, for the database work. */
-  leaseMarginMs: 5_000,
-  /** Parked deliveries re-checked against recorded customers per poll. */
-  releaseBatch: 500,
-})
-
-/** Delay before attempt `attempts + 1`, after `attempts` failed ones: exponential, capped, jittered. */
-export function retryDelayMs(attempts: number, random: () => number = Math.random): number {
-  const ceiling = Math.min(
-    DELIVERY_POLICY.retryMaxMs,
-    DELIVERY_POLICY.retryBaseMs * 2 ** Math.max(0, attempts - 1),
-  )
-  return ceiling / 2 + random() * (ceiling / 2)
-}
 
 /**
  * Applies stored `customer.kycs.updated` deliveries: kicked right after a delivery is acknowledged
