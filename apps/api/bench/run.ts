@@ -12,7 +12,7 @@
  * exits 1. The service, the bare server, the emulator and the bench database are cleaned up however
  * the run ends (lib/cleanup.ts).
  *
- * Knobs: BENCH_LATENCY_MS (5), BENCH_CONNECTIONS (10), BENCH_DURATION_SEC (9), BENCH_ROUNDS (2),
+ * Knobs: BENCH_LATENCY_MS (5), BENCH_CONNECTIONS (10), BENCH_DURATION_SEC (9), BENCH_ROUNDS (3),
  * BENCH_WARM_CUSTOMERS (20), BENCH_CONCURRENT (100), BENCH_COLD_CUSTOMERS (200),
  * BENCH_DATABASE_URL (admin URL of the PostgreSQL server; else TEST_DATABASE_URL, else local trust),
  * BENCH_RESULTS (output path; default <repo>/bench/results.json),
@@ -50,7 +50,7 @@ const options: BenchOptions = {
   latencyMs: num('BENCH_LATENCY_MS', 5),
   connections: num('BENCH_CONNECTIONS', 10),
   durationSec: num('BENCH_DURATION_SEC', 9),
-  rounds: num('BENCH_ROUNDS', 2),
+  rounds: num('BENCH_ROUNDS', 3), // the machine's speed drifts by the minute: more alternating rounds, steadier ratios
   warmCustomers: num('BENCH_WARM_CUSTOMERS', 20),
   concurrentRequests: num('BENCH_CONCURRENT', 100),
   coldCustomers: num('BENCH_COLD_CUSTOMERS', 200),

@@ -7,6 +7,8 @@ import type { AppConfig } from '../config/app-config.js'
 /** Path of Align's webhook route (WebhooksController). */
 export const ALIGN_WEBHOOK_PATH = '/v1/webhooks/align'
 
+const WEBHOOKS_PREFIX = ALIGN_WEBHOOK_PATH.slice(0, ALIGN_WEBHOOK_PATH.lastIndexOf('/') + 1)
+
 /** Internal media type that routes the webhook's body to the raw-bytes parser below. */
 const RAW_WEBHOOK_TYPE = 'application/x-align-kyc-raw-webhook'
 
@@ -33,7 +35,12 @@ export class WebhookRawBody implements OnModuleInit {
       (_req: unknown, body: Buffer, done: (err: Error | null, body?: Buffer) => void) => done(null, body),
     )
     fastify.addHook('onRequest', (request, _reply, done) => {
-      if (request.method === 'POST' && request.routeOptions.url === ALIGN_WEBHOOK_PATH) {
+      // The prefix test first: Fastify builds a fresh routeOptions object on every access.
+      if (
+        request.method === 'POST' &&
+        request.url.startsWith(WEBHOOKS_PREFIX) &&
+        request.routeOptions.url === ALIGN_WEBHOOK_PATH
+      ) {
         request.headers['content-type'] = RAW_WEBHOOK_TYPE
       }
       done()
