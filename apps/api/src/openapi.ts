@@ -1,6 +1,9 @@
 import type { INestApplication } from '@nestjs/common'
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger'
 
+/** Where the documentation lives: Swagger UI and its assets under it, the document at /docs-json. */
+export const DOCS_PATH = '/docs'
+
 /** OpenAPI 3 at /docs-json and Swagger UI at /docs, generated from the controllers and DTOs. */
 export function setupOpenApi(app: INestApplication): void {
   const document = SwaggerModule.createDocument(
@@ -12,5 +15,8 @@ export function setupOpenApi(app: INestApplication): void {
       .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'One of the tokens in API_KEYS' })
       .build(),
   )
-  SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs-json', raw: ['json'] })
+  SwaggerModule.setup(DOCS_PATH.slice(1), app, document, {
+    jsonDocumentUrl: `${DOCS_PATH.slice(1)}-json`,
+    raw: ['json'],
+  })
 }

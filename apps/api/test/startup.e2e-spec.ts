@@ -121,18 +121,26 @@ describe('start-up, configuration, health, logs, shutdown (e2e)', () => {
 
     it('serves security headers and no CORS grant by default', async () => {
       const res = await request(svc.url).get('/health/live').set('origin', 'https://evil.example').expect(200)
-      expect(res.headers['x-content-type-options']).toBe('nosniff')
-      expect(res.headers['x-frame-options']).toBe('SAMEORIGIN')
-      expect(res.headers['content-security-policy']).toContain("script-src 'self' 'unsafe-inline'")
       expect(res.headers['access-control-allow-origin']).toBeUndefined()
-      // Computed once, sent on every answer: problems and unknown routes too.
-      for (const res of [
+      // JSON answers, problems and unknown routes included: OWASP's REST set, nothing cached.
+      for (const r of [
+        res,
         await request(svc.url).get('/v1/customers').expect(401),
         await request(svc.url).get('/no-such-route').set(AUTH).expect(404),
       ]) {
-        expect(res.headers['x-content-type-options']).toBe('nosniff')
-        expect(res.headers['strict-transport-security']).toMatch(/^max-age=/)
+        expect(r.headers).toMatchObject({
+          'x-content-type-options': 'nosniff',
+          'x-frame-options': 'DENY',
+          'content-security-policy': "default-src 'none';frame-ancestors 'none'",
+        })
+        expect(r.headers['cache-control']).toMatch(/\bno-store\b/) // health adds no-cache itself
+        expect(r.headers['strict-transport-security']).toMatch(/^max-age=31536000/)
       }
+      // The HTML documentation: helmet's set, with the inline script and styles Swagger UI needs.
+      const docs = await request(svc.url).get('/docs').redirects(1).expect(200)
+      expect(docs.headers['content-security-policy']).toContain("script-src 'self' 'unsafe-inline'")
+      expect(docs.headers['x-frame-options']).toBe('SAMEORIGIN')
+      expect(docs.headers['cross-origin-opener-policy']).toBe('same-origin')
     })
 
     it('documents every request body and query with the fields its schema validates', async () => {
