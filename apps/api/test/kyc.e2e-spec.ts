@@ -123,6 +123,33 @@ describe('KYC links, status, sync, capabilities, simulate (e2e)', () => {
     ])
   })
 
+  it('records Align confirming the recorded state after a new link (no history entry, confirmation time moves)', async () => {
+    const c = await newCustomer()
+    const before = await stack.prisma.customer.findUniqueOrThrow({ where: { id: c.id } })
+    await new Promise((r) => setTimeout(r, 5)) // timestamps have millisecond precision
+    const res = await request(stack.url)
+      .post(`/v1/customers/${c.id}/kyc-sessions`)
+      .set(AUTH)
+      .send({})
+      .expect(201)
+    expect(res.body).toMatchObject({ status: 'not_started', subStatus: null })
+    // Written without holding the answer: it lands shortly after.
+    const deadline = Date.now() + 5_000
+    let after = before
+    while (after.lastSyncedAt.getTime() === before.lastSyncedAt.getTime() && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 10))
+      after = await stack.prisma.customer.findUniqueOrThrow({ where: { id: c.id } })
+    }
+    expect(after.lastSyncedAt.getTime()).toBeGreaterThan(before.lastSyncedAt.getTime())
+    expect(after.kycObservedAt!.getTime()).toBeGreaterThan(before.kycObservedAt?.getTime() ?? 0)
+    expect(after).toMatchObject({
+      kycStatus: 'not_started',
+      kycSubStatus: null,
+      kycUpdatedAt: before.kycUpdatedAt,
+    })
+    expect(await stack.prisma.kycStatusHistory.count({ where: { customerId: c.id } })).toBe(0)
+  })
+
   it('records the status after a new link against the state as it is then, if it changed meanwhile', async () => {
     // The link is committed before Align's status read returns; a webhook applied in that window
     // must not be overwritten by a decision taken against the state read under the lock.

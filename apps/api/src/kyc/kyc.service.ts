@@ -1,5 +1,6 @@
-import { Inject, Injectable, Logger } from '@nestjs/common'
+import { type BeforeApplicationShutdown, Inject, Injectable, Logger } from '@nestjs/common'
 import {
+  applyObservation,
   decideLinkRenewal,
   evaluateCapabilities,
   type ApplyDecision,
@@ -9,6 +10,7 @@ import {
   type KycSubStatus,
   type LinkPolicy,
   type ObservationSource,
+  type RailStatus,
 } from '@align-kyc/domain'
 import { AlignError, type AlignCustomer } from '@align-kyc/align-client'
 import { AlignGateway } from '../align/align.module.js'
@@ -16,7 +18,7 @@ import { AppError } from '../common/app-error.js'
 import { APP_CONFIG } from '../config/config.module.js'
 import type { AppConfig } from '../config/app-config.js'
 import type { CustomerRecord } from '../customers/customer.record.js'
-import { readAlignCustomer } from './kyc-observation.js'
+import { readAlignCustomer, type AlignReading } from './kyc-observation.js'
 import {
   KycRepository,
   type CustomerWithSession,
@@ -41,9 +43,10 @@ export type KycView = {
 }
 
 @Injectable()
-export class KycService {
+export class KycService implements BeforeApplicationShutdown {
   private readonly logger = new Logger(KycService.name)
   private readonly policy: LinkPolicy
+  private readonly pendingWrites = new Set<Promise<unknown>>()
 
   constructor(
     private readonly kyc: KycRepository,
@@ -89,38 +92,84 @@ export class KycService {
         expiresAt: decision.expiresAt,
         now,
       })
-      return { kind: 'created', session, issuedIn: current.customer.kyc, statusRead }
+      return {
+        kind: 'created',
+        session,
+        issuedIn: current.customer.kyc,
+        rails: current.customer.rails,
+        statusRead,
+      }
     })
     if (!outcome) throw notFound(customerId)
     if (outcome.kind === 'reused') return outcome.link
-    const { session, issuedIn, statusRead } = outcome
-    return linkResult(await this.recordSessionStatus(customerId, issuedIn, await statusRead), session, false)
+    const { session, issuedIn, rails, statusRead } = outcome
+    return linkResult(
+      await this.recordSessionStatus(customerId, issuedIn, rails, await statusRead),
+      session,
+      false,
+    )
   }
 
   /**
    * Records the status Align reported right after a new link (the link itself is already committed):
    * in one statement if the customer's state is still the one the link was issued in, else under the
-   * row lock. The link is valid either way, so a failure here is logged, not fatal: the answer then
-   * carries the state as it was, and a webhook, a sync or the reconciler records the change.
+   * row lock. When Align merely confirms what is recorded (same status and sub_status, same rails:
+   * nothing a caller can see changes, only when it was last confirmed), the write is not waited for;
+   * shutdown waits for it (beforeApplicationShutdown). The link is valid either way, so a failure here
+   * is logged, not fatal: the answer then carries the state as it was, and a webhook, a sync or the
+   * reconciler records the change.
    */
   private async recordSessionStatus(
     customerId: string,
     issuedIn: KycState,
+    rails: RailStatus[],
     read: Settled<AlignCustomer>,
   ): Promise<KycState> {
+    if (!read.ok) {
+      this.logNotRecorded(customerId, read.error)
+      return issuedIn
+    }
+    const reading = readAlignCustomer(read.value, 'session', new Date())
+    const write = this.writeReading(customerId, reading, issuedIn)
+    const decision = applyObservation(issuedIn, reading.observation)
+    const confirmation =
+      decision.outcome === 'ignored' &&
+      decision.reason === 'same_state' &&
+      JSON.stringify(reading.rails) === JSON.stringify(rails)
+    if (!confirmation) return (await write) ?? issuedIn
+    this.pendingWrites.add(write)
+    void write.finally(() => this.pendingWrites.delete(write))
+    return issuedIn
+  }
+
+  /** Guarded single statement, else under the row lock; null (logged) if it failed. */
+  private async writeReading(
+    customerId: string,
+    reading: AlignReading,
+    expected: KycState,
+  ): Promise<KycState | null> {
     try {
-      if (!read.ok) throw read.error
-      const reading = readAlignCustomer(read.value, 'session', new Date())
       const applied =
-        (await this.kyc.applyReadingIfUnchanged(customerId, reading, issuedIn)) ??
+        (await this.kyc.applyReadingIfUnchanged(customerId, reading, expected)) ??
         (await this.kyc.applyReading(customerId, reading))
       this.logIgnored(customerId, applied.decision)
       return applied.customer.kyc
     } catch (e) {
-      const log = e instanceof AlignError ? 'warn' : 'error'
-      this.logger[log](`status after new link not recorded for ${customerId}: ${(e as Error).message}`)
-      return issuedIn
+      this.logNotRecorded(customerId, e)
+      return null
     }
+  }
+
+  private logNotRecorded(customerId: string, e: unknown): void {
+    const log = e instanceof AlignError ? 'warn' : 'error'
+    this.logger[log](
+      `status after new link not recorded for ${customerId}: ${e instanceof Error ? e.message : String(e)}`,
+    )
+  }
+
+  /** Confirmation writes still in flight (see recordSessionStatus): finished before the database closes. */
+  async beforeApplicationShutdown(): Promise<void> {
+    await Promise.allSettled([...this.pendingWrites])
   }
 
   async view(customerId: string): Promise<KycView> {
@@ -186,8 +235,9 @@ type Renewal =
   | {
       kind: 'created'
       session: SessionRecord
-      /** The state the link was issued in (read under the lock). */
+      /** The state the link was issued in, and the rails then recorded (read under the lock). */
       issuedIn: KycState
+      rails: RailStatus[]
       /** Align's status read, started before the commit. */
       statusRead: Promise<Settled<AlignCustomer>>
     }
