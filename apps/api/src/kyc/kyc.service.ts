@@ -18,7 +18,7 @@ import { AppError } from '../common/app-error.js'
 import { APP_CONFIG } from '../config/config.module.js'
 import type { AppConfig } from '../config/app-config.js'
 import type { CustomerRecord } from '../customers/customer.record.js'
-import { readAlignCustomer, type AlignReading } from './kyc-observation.js'
+import { readAlignCustomer, sameRails, type AlignReading } from './kyc-observation.js'
 import {
   KycRepository,
   type CustomerWithSession,
@@ -133,9 +133,7 @@ export class KycService implements BeforeApplicationShutdown {
     const write = this.writeReading(customerId, reading, issuedIn)
     const decision = applyObservation(issuedIn, reading.observation)
     const confirmation =
-      decision.outcome === 'ignored' &&
-      decision.reason === 'same_state' &&
-      JSON.stringify(reading.rails) === JSON.stringify(rails)
+      decision.outcome === 'ignored' && decision.reason === 'same_state' && sameRails(reading.rails, rails)
     if (!confirmation) return (await write) ?? issuedIn
     this.pendingWrites.add(write)
     void write.finally(() => this.pendingWrites.delete(write))
