@@ -69,20 +69,21 @@ type JoinedRow = CustomerSqlRow & {
   s_issued_sub_status: KycSubStatus | null
 }
 
+/** A session's columns as the s_* fields of JoinedRow; `table` is the qualifier (`s.`, or none). */
+const sessionColumns = (table = '') =>
+  `${table}id::text AS s_id, ${table}url AS s_url, ${table}reason::text AS s_reason,
+   ${table}created_at AS s_created_at, ${table}expires_at AS s_expires_at,
+   ${table}issued_status::text AS s_issued_status, ${table}issued_sub_status::text AS s_issued_sub_status`
+
 /**
  * The customer and its live session in ONE indexed statement: the whole warm path of a link
  * request (Prisma's findUnique + include issues two, each dearer than the pg client's).
  */
 const JOINED_SQL = `
   SELECT ${CUSTOMER_SQL_COLUMNS},
-         s.id::text AS s_id, s.url AS s_url, s.reason::text AS s_reason, s.created_at AS s_created_at,
-         s.expires_at AS s_expires_at, s.issued_status::text AS s_issued_status,
-         s.issued_sub_status::text AS s_issued_sub_status
+         ${sessionColumns('s.')}
     FROM customers c LEFT JOIN kyc_sessions s ON s.live_customer_id = c.id
    WHERE c.id = $1::uuid`
-
-const SESSION_COLUMNS = `id::text AS s_id, url AS s_url, reason::text AS s_reason, created_at AS s_created_at,
-  expires_at AS s_expires_at, issued_status::text AS s_issued_status, issued_sub_status::text AS s_issued_sub_status`
 
 function sessionFromRow(r: Omit<JoinedRow, keyof CustomerSqlRow>): SessionRecord | null {
   if (r.s_id === null) return null
@@ -104,23 +105,22 @@ function sessionFromRow(r: Omit<JoinedRow, keyof CustomerSqlRow>): SessionRecord
 const LOCKED_READ_SQL = `
   WITH c AS MATERIALIZED (SELECT * FROM customers WHERE id = $1::uuid FOR UPDATE)
   SELECT ${CUSTOMER_SQL_COLUMNS},
-         s.id::text AS s_id, s.url AS s_url, s.reason::text AS s_reason, s.created_at AS s_created_at,
-         s.expires_at AS s_expires_at, s.issued_status::text AS s_issued_status,
-         s.issued_sub_status::text AS s_issued_sub_status
+         ${sessionColumns('s.')}
     FROM c LEFT JOIN LATERAL kyc_live_session(c.id) s ON true`
 
 /** Only what a link decision needs: the KYC state and the live session (the warm path). */
 const LINK_STATE_SQL = `
   SELECT c.kyc_status::text AS kyc_status, c.kyc_sub_status::text AS kyc_sub_status, c.kyc_observed_at,
-         s.id::text AS s_id, s.url AS s_url, s.reason::text AS s_reason, s.created_at AS s_created_at,
-         s.expires_at AS s_expires_at, s.issued_status::text AS s_issued_status,
-         s.issued_sub_status::text AS s_issued_sub_status
+         ${sessionColumns('s.')}
     FROM customers c LEFT JOIN kyc_sessions s ON s.live_customer_id = c.id
    WHERE c.id = $1::uuid`
 
+function joinedFromRow(row: JoinedRow | undefined): CustomerWithSession | null {
+  return row ? { customer: customerFromSqlRow(row), session: sessionFromRow(row) } : null
+}
+
 async function readJoined(sql: Sql, customerId: string): Promise<CustomerWithSession | null> {
-  const rows = await sql<JoinedRow>(JOINED_SQL, [customerId])
-  return rows[0] ? { customer: customerFromSqlRow(rows[0]), session: sessionFromRow(rows[0]) } : null
+  return joinedFromRow((await sql<JoinedRow>(JOINED_SQL, [customerId]))[0])
 }
 
 @Injectable()
@@ -156,9 +156,8 @@ export class KycRepository {
     fn: (locked: LockedCustomer) => Promise<T>,
   ): Promise<T | null> {
     return this.prisma.sql.transaction(async (sql) => {
-      const rows = await sql<JoinedRow>(LOCKED_READ_SQL, [customerId])
-      if (!rows[0]) return null
-      const current = { customer: customerFromSqlRow(rows[0]), session: sessionFromRow(rows[0]) }
+      const current = joinedFromRow((await sql<JoinedRow>(LOCKED_READ_SQL, [customerId]))[0])
+      if (!current) return null
       return fn({
         current,
         replaceLiveSession: (input) =>
@@ -219,7 +218,7 @@ async function replaceLiveSession(
     `INSERT INTO kyc_sessions
        (id, customer_id, live_customer_id, url, reason, issued_status, issued_sub_status, created_at, expires_at)
      VALUES ($1::uuid, $2::uuid, $2::uuid, $3, $4::"KycSessionReason", $5::"KycStatus", $6::"KycSubStatus", $7, $8)
-     RETURNING ${SESSION_COLUMNS}`,
+     RETURNING ${sessionColumns()}`,
     [
       randomUUID(),
       customerId,
