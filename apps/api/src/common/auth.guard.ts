@@ -13,8 +13,22 @@ export const Public = () => SetMetadata(IS_PUBLIC, true)
 
 const digest = (s: string) => createHash('sha256').update(s).digest()
 
+/** Each request's token digest, computed once for both guards (authentication, then the rate limiter). */
+const tokenDigests = new WeakMap<object, Buffer | null>()
+
+/** SHA-256 of the request's bearer token, or null without one; hashed once per request. */
+export function bearerTokenDigest(request: FastifyRequest): Buffer | null {
+  let d = tokenDigests.get(request)
+  if (d === undefined) {
+    const token = bearerToken(request)
+    d = token === null ? null : digest(token)
+    tokenDigests.set(request, d)
+  }
+  return d
+}
+
 /** Extracts the bearer token, or null. */
-export function bearerToken(request: FastifyRequest): string | null {
+function bearerToken(request: FastifyRequest): string | null {
   const header = request.headers.authorization
   if (typeof header !== 'string') return null
   const match = /^Bearer\s+(\S+)\s*$/i.exec(header)
@@ -46,9 +60,8 @@ export class BearerAuthGuard implements CanActivate {
       this.open.set(handler, open)
     }
     if (open) return true
-    const token = bearerToken(context.switchToHttp().getRequest<FastifyRequest>())
-    if (token !== null) {
-      const candidate = digest(token)
+    const candidate = bearerTokenDigest(context.switchToHttp().getRequest<FastifyRequest>())
+    if (candidate !== null) {
       let ok = false
       for (const t of this.tokens) ok = timingSafeEqual(candidate, t) || ok
       if (ok) return true

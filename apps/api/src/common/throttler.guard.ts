@@ -1,10 +1,9 @@
-import { createHash } from 'node:crypto'
 import { Injectable } from '@nestjs/common'
 import { ThrottlerGuard, type ThrottlerLimitDetail } from '@nestjs/throttler'
 import type { ExecutionContext } from '@nestjs/common'
 import type { FastifyRequest } from 'fastify'
 import { AppError } from './app-error.js'
-import { bearerToken } from './auth.guard.js'
+import { bearerTokenDigest } from './auth.guard.js'
 
 /**
  * Rate limit per consumer token (a digest of it, never the token itself), falling back to the client
@@ -13,8 +12,8 @@ import { bearerToken } from './auth.guard.js'
 @Injectable()
 export class TokenThrottlerGuard extends ThrottlerGuard {
   protected override async getTracker(req: Record<string, unknown>): Promise<string> {
-    const token = bearerToken(req as unknown as FastifyRequest)
-    if (token) return `t:${createHash('sha256').update(token).digest('base64url').slice(0, 22)}`
+    const token = bearerTokenDigest(req as unknown as FastifyRequest)
+    if (token) return `t:${token.toString('base64url').slice(0, 22)}`
     return `ip:${String((req as { ip?: string }).ip ?? 'unknown')}`
   }
 
