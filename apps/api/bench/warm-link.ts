@@ -131,14 +131,8 @@ export async function benchWarmLink(ctx: BenchContext): Promise<SectionResult> {
       title: `1. Warm link: POST /v1/customers/:id/kyc-sessions {} (live link reused), ${connections} connections, ${rounds}×${durationSec} s per side, alternating`,
       rows: [
         ['customers', `${warmCustomers} with live links, requests spread round-robin over them`],
-        [
-          'service',
-          `${s.rps.toFixed(0)} req/s  p50 ${ms(s.lat.p50)}  p99 ${ms(s.lat.p99)}  (rounds: ${s.rounds.map((v) => v.toFixed(0)).join(', ')} req/s)`,
-        ],
-        [
-          'bare node:http + pg',
-          `${b.rps.toFixed(0)} req/s  p50 ${ms(b.lat.p50)}  p99 ${ms(b.lat.p99)}  (rounds: ${b.rounds.map((v) => v.toFixed(0)).join(', ')} req/s)`,
-        ],
+        ['service', sideRow(s)],
+        ['bare node:http + pg', sideRow(b)],
         ['ratio service/bare', `${ratio.toFixed(2)}`],
         [
           'p99/p50',
@@ -181,24 +175,8 @@ export async function benchWarmLink(ctx: BenchContext): Promise<SectionResult> {
         rounds,
         warmupSecPerSide: 3,
         latencySource: 'per-response times from autocannon response events (float ms), all rounds pooled',
-        service: {
-          reqPerSec: round(s.rps, 1),
-          ...roundLatency(s.lat),
-          ok: s.ok,
-          non2xx: s.other,
-          errors: s.errors,
-          roundsReqPerSec: s.rounds.map((v) => round(v, 1)),
-          cost: s.cost,
-        },
-        bare: {
-          reqPerSec: round(b.rps, 1),
-          ...roundLatency(b.lat),
-          ok: b.ok,
-          non2xx: b.other,
-          errors: b.errors,
-          roundsReqPerSec: b.rounds.map((v) => round(v, 1)),
-          cost: b.cost,
-        },
+        service: sideData(s),
+        bare: sideData(b),
         ratio: round(ratio),
         serviceP99OverP50: round(tail),
         bareP99OverP50: round(b.lat.p99 / b.lat.p50),
@@ -208,6 +186,24 @@ export async function benchWarmLink(ctx: BenchContext): Promise<SectionResult> {
   } finally {
     await probe.close()
     await bare?.stop()
+  }
+}
+
+/** One side's line in the printed table. */
+const sideRow = (side: Side) =>
+  `${side.rps.toFixed(0)} req/s  p50 ${ms(side.lat.p50)}  p99 ${ms(side.lat.p99)}  ` +
+  `(rounds: ${side.rounds.map((v) => v.toFixed(0)).join(', ')} req/s)`
+
+/** One side's figures as recorded in results.json. */
+function sideData(side: Side) {
+  return {
+    reqPerSec: round(side.rps, 1),
+    ...roundLatency(side.lat),
+    ok: side.ok,
+    non2xx: side.other,
+    errors: side.errors,
+    roundsReqPerSec: side.rounds.map((v) => round(v, 1)),
+    cost: side.cost,
   }
 }
 
