@@ -47,9 +47,24 @@ export async function applyReadingLocked(
 ): Promise<{ decision: ApplyDecision; customer: CustomerRecord }> {
   const current = locked ?? (await lockKycState(sql, customerId))
   if (!current) throw new Error(`customer ${customerId} vanished while applying an observation`)
-  const applied = await writeObservation(sql, customerId, reading, current, false)
+  const applied = await writeObservation(sql, customerId, reading, current, false, 'durable')
   if (!applied) throw new Error(`customer ${customerId} vanished while applying an observation`)
   return applied
+}
+
+/** How a write's transaction commits (see WriteOptions.commit). */
+export type CommitMode = 'durable' | 'async'
+
+export type WriteOptions = {
+  /**
+   * `durable` (default): the commit returns once the WAL is flushed to disk. `async`: the statement
+   * sets `synchronous_commit = off` for its own transaction only (`set_config(..., true)`), so the
+   * commit returns without waiting for the flush (about 1 ms here). The write is atomic and visible
+   * to every session at once either way; what `async` gives up is the last ~0.6 s of such commits
+   * if the PostgreSQL server itself crashes (its WAL writer flushes every `wal_writer_delay`). Only
+   * for data that is a copy of Align's and is read again on its own (webhook, sync, reconciler).
+   */
+  commit?: CommitMode
 }
 
 /**
@@ -64,8 +79,9 @@ export async function applyReadingIfUnchanged(
   customerId: string,
   reading: AlignReading,
   expected: KycState,
+  options: WriteOptions = {},
 ): Promise<{ decision: ApplyDecision; customer: CustomerRecord } | null> {
-  return writeObservation(sql, customerId, reading, expected, true)
+  return writeObservation(sql, customerId, reading, expected, true, options.commit ?? 'durable')
 }
 
 async function writeObservation(
@@ -74,6 +90,7 @@ async function writeObservation(
   reading: AlignReading,
   current: KycState,
   onlyIfUnchanged: boolean,
+  commit: CommitMode,
 ): Promise<{ decision: ApplyDecision; customer: CustomerRecord } | null> {
   const decision = applyObservation(current, reading.observation)
   const now = new Date()
@@ -104,9 +121,13 @@ async function writeObservation(
       ` AND kyc_sub_status IS NOT DISTINCT FROM ${param(current.subStatus)}::"KycSubStatus"` +
       ` AND kyc_observed_at IS NOT DISTINCT FROM ${param(current.observedAt)}::timestamptz`
     : ''
+  // An uncorrelated sub-select is evaluated once per statement; `true`: local to this transaction,
+  // so the pooled connection's later transactions commit durably again.
+  const asyncCommit =
+    commit === 'async' ? ` WHERE set_config('synchronous_commit', 'off', true) IS NOT NULL` : ''
   const rows = await sql<CustomerSqlRow>(
     `WITH c AS (UPDATE customers SET ${sets.join(', ')} WHERE id = $1::uuid${guard} RETURNING *)${history}
-     SELECT ${CUSTOMER_SQL_COLUMNS} FROM c`,
+     SELECT ${CUSTOMER_SQL_COLUMNS} FROM c${asyncCommit}`,
     params,
   )
   return rows[0] ? { decision, customer: customerFromSqlRow(rows[0]) } : null

@@ -17,7 +17,7 @@ import {
   type CustomerSqlRow,
 } from '../customers/customer.record.js'
 import type { AlignReading } from './kyc-observation.js'
-import { applyReadingIfUnchanged, applyReadingLocked } from './kyc-state.store.js'
+import { applyReadingIfUnchanged, applyReadingLocked, type WriteOptions } from './kyc-state.store.js'
 
 /** The live KYC link of a customer. */
 export type SessionRecord = {
@@ -168,14 +168,16 @@ export class KycRepository {
 
   /**
    * Applies an observation in one autocommitted statement if the customer's state is still
-   * `expected`; null if it changed meanwhile (see applyReadingIfUnchanged).
+   * `expected`; null if it changed meanwhile (see applyReadingIfUnchanged, and WriteOptions for
+   * `commit`).
    */
   async applyReadingIfUnchanged(
     customerId: string,
     reading: AlignReading,
     expected: KycState,
+    options: WriteOptions = {},
   ): Promise<{ decision: ApplyDecision; customer: CustomerRecord } | null> {
-    return applyReadingIfUnchanged(this.prisma.sql.query, customerId, reading, expected)
+    return applyReadingIfUnchanged(this.prisma.sql.query, customerId, reading, expected, options)
   }
 
   /** Applies an observation in its own transaction; returns the decision and the updated customer. */

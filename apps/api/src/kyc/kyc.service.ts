@@ -118,6 +118,13 @@ export class KycService implements BeforeApplicationShutdown {
    * shutdown waits for it (beforeApplicationShutdown). The link is valid either way, so a failure here
    * is logged, not fatal: the answer then carries the state as it was, and a webhook, a sync or the
    * reconciler records the change.
+   *
+   * The guarded statement commits without waiting for the WAL flush (`commit: 'async'`, see
+   * WriteOptions): it is the last step before the answer, and the flush was about 1 ms of the cold
+   * link's latency (bench, README). It is visible at once, like any commit; only a crash of the
+   * PostgreSQL server within ~0.6 s could lose it, and what it holds is a copy of Align's state that
+   * a later webhook, a sync or the reconciler (customers not approved and not synced lately) records
+   * again. The link itself, webhook deliveries and every other write commit durably.
    */
   private async recordSessionStatus(
     customerId: string,
@@ -148,7 +155,7 @@ export class KycService implements BeforeApplicationShutdown {
   ): Promise<KycState | null> {
     try {
       const applied =
-        (await this.kyc.applyReadingIfUnchanged(customerId, reading, expected)) ??
+        (await this.kyc.applyReadingIfUnchanged(customerId, reading, expected, { commit: 'async' })) ??
         (await this.kyc.applyReading(customerId, reading))
       this.logIgnored(customerId, applied.decision)
       return applied.customer.kyc
