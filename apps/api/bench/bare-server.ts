@@ -7,7 +7,7 @@
  *
  * Env: DATABASE_URL, API_TOKEN, PORT, HOST, POOL_MAX (default 20), RENEWAL_MARGIN_MS (default 5 min).
  */
-import { createHash, timingSafeEqual } from 'node:crypto'
+import { hash, timingSafeEqual } from 'node:crypto'
 import http from 'node:http'
 import pg from 'pg'
 
@@ -15,9 +15,7 @@ const pool = new pg.Pool({
   connectionString: process.env.DATABASE_URL,
   max: Number(process.env.POOL_MAX ?? 20),
 })
-const token = createHash('sha256')
-  .update(process.env.API_TOKEN ?? '')
-  .digest()
+const token = hash('sha256', process.env.API_TOKEN ?? '', 'buffer')
 const margin = Number(process.env.RENEWAL_MARGIN_MS ?? 5 * 60_000)
 const ROUTE =
   /^\/v1\/customers\/([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})\/kyc-sessions$/i
@@ -42,7 +40,7 @@ function send(res: http.ServerResponse, status: number, body: unknown): void {
 
 function authorized(header: string | undefined): boolean {
   const m = header ? /^Bearer\s+(\S+)\s*$/i.exec(header) : null
-  return !!m && timingSafeEqual(createHash('sha256').update(m[1]!).digest(), token)
+  return !!m && timingSafeEqual(hash('sha256', m[1]!, 'buffer'), token)
 }
 
 const server = http.createServer((req, res) => {

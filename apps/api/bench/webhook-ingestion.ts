@@ -12,7 +12,7 @@
  *
  * This file is also the baseline server: run with WEBHOOK_BARE_SERVER=1 (DATABASE_URL, SECRET, PORT).
  */
-import { createHash, createHmac, randomUUID, timingSafeEqual } from 'node:crypto'
+import { createHmac, hash, randomUUID, timingSafeEqual } from 'node:crypto'
 import http from 'node:http'
 import { fileURLToPath } from 'node:url'
 import { runCannon } from './lib/cannon.js'
@@ -62,10 +62,10 @@ function bareServer(): void {
           }
           if (!e.event_type || !e.entity_id || Number.isNaN(Date.parse(e.created_at ?? '')))
             return send(res, 400, '{"code":"invalid_webhook"}')
-          const hash = createHash('sha256').update(raw).digest('hex')
+          const bodyHash = hash('sha256', raw, 'hex')
           const r = await pool.query(INSERT, [
             randomUUID(),
-            hash,
+            bodyHash,
             raw.toString('utf8'),
             e.event_type,
             e.entity_type ?? null,

@@ -1,4 +1,4 @@
-import { createHash, timingSafeEqual } from 'node:crypto'
+import { hash, timingSafeEqual } from 'node:crypto'
 import { type CanActivate, type ExecutionContext, Inject, Injectable, SetMetadata } from '@nestjs/common'
 import { Reflector } from '@nestjs/core'
 import type { FastifyRequest } from 'fastify'
@@ -11,7 +11,10 @@ const IS_PUBLIC = 'align-kyc:public'
 /** Marks a route (health, docs, Align's webhook) as open: no bearer token. */
 export const Public = () => SetMetadata(IS_PUBLIC, true)
 
-const digest = (s: string) => createHash('sha256').update(s).digest()
+// One-shot hash, not createHash(): a Hash object is a native handle the GC must track (weakly) and
+// finalize, one per request; with them every young-generation GC paused ~0.2 ms longer under load
+// (--trace-gc-nvp: heap.external_weak_global_handles), which showed in the warm link's p99.
+const digest = (s: string) => hash('sha256', s, 'buffer')
 
 /** Each request's token digest, computed once for both guards (authentication, then the rate limiter). */
 const tokenDigests = new WeakMap<object, Buffer | null>()

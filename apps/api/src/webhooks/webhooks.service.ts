@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto'
+import { hash } from 'node:crypto'
 import { Injectable, Logger } from '@nestjs/common'
 import { AlignWebhookParseError, parseWebhookEvent, verifyWebhookSignature } from '@align-kyc/align-client'
 import { AlignGateway } from '../align/align.module.js'
@@ -53,7 +53,7 @@ export class WebhooksService {
     }
     const known = event.event_type === KYC_UPDATED_EVENT
     const result = await this.deliveries.store({
-      bodyHash: createHash('sha256').update(body).digest('hex'),
+      bodyHash: hash('sha256', body, 'hex'),
       rawBody: body.toString('utf8'),
       eventType: event.event_type,
       entityType: event.entity_type ?? null,
