@@ -107,11 +107,13 @@ export type LinkDecision =
  * (`resubmission_required`); a link with `expiresAt - now <= renewalMarginMs` renews (`expiring`);
  * otherwise reuse. Once the new link is recorded with `issuedDuring` = the rejected state, it is reused.
  *
+ * Only the status and sub_status of `kyc` are read (a whole `KycState` will do).
+ *
  * @throws DomainError `invalid_date` for an invalid `now` or `session.expiresAt`.
  */
 export function decideLinkRenewal(input: {
   session: LinkSession | null
-  kyc: KycState
+  kyc: Pick<KycState, 'status' | 'subStatus'>
   forceRenew: boolean
   policy: LinkPolicy
   now: Date
@@ -140,7 +142,7 @@ function isResubmission(status: KycStatus, subStatus: KycSubStatus | null): bool
   return status === 'rejected' && subStatus === 'kyc_form_resubmission_required'
 }
 
-function predatesResubmission(session: LinkSession, kyc: KycState): boolean {
+function predatesResubmission(session: LinkSession, kyc: Pick<KycState, 'status' | 'subStatus'>): boolean {
   const issued = session.issuedDuring
   if (issued === undefined || !isResubmission(kyc.status, kyc.subStatus)) return false
   return !isResubmission(issued.status, issued.subStatus)

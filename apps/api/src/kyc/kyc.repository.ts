@@ -39,11 +39,16 @@ export type HistoryRecord = {
 
 export type CustomerWithSession = { customer: CustomerRecord; session: SessionRecord | null }
 
-/** What a link decision needs. */
-export type LinkState = { kyc: KycState; session: SessionRecord | null }
+/** What a link decision and a reused link's answer need, and nothing more (the warm path). */
+export type LinkState = {
+  kyc: Pick<KycState, 'status' | 'subStatus'>
+  session: Pick<SessionRecord, 'url' | 'expiresAt' | 'issuedDuring'> | null
+}
 
-type LinkStateRow = Omit<JoinedRow, keyof CustomerSqlRow> &
-  Pick<CustomerSqlRow, 'kyc_status' | 'kyc_sub_status' | 'kyc_observed_at'>
+type LinkStateRow = Pick<
+  JoinedRow,
+  'kyc_status' | 'kyc_sub_status' | 's_url' | 's_expires_at' | 's_issued_status' | 's_issued_sub_status'
+>
 
 /** Operations available while a customer's row is locked (see KycRepository.withCustomerLock). */
 export type LockedCustomer = {
@@ -108,10 +113,15 @@ const LOCKED_READ_SQL = `
          ${sessionColumns('s.')}
     FROM c LEFT JOIN LATERAL kyc_live_session(c.id) s ON true`
 
-/** Only what a link decision needs: the KYC state and the live session (the warm path). */
+/**
+ * Only what a link decision and a reused link's answer need (the warm path): six columns, one of them
+ * a timestamp. Each column more costs the pg client a field description, a parser and a value per
+ * request (and each timestamp a Date); the full session is read under the lock when a link is made.
+ */
 const LINK_STATE_SQL = `
-  SELECT c.kyc_status::text AS kyc_status, c.kyc_sub_status::text AS kyc_sub_status, c.kyc_observed_at,
-         ${sessionColumns('s.')}
+  SELECT c.kyc_status::text AS kyc_status, c.kyc_sub_status::text AS kyc_sub_status,
+         s.url AS s_url, s.expires_at AS s_expires_at,
+         s.issued_status::text AS s_issued_status, s.issued_sub_status::text AS s_issued_sub_status
     FROM customers c LEFT JOIN kyc_sessions s ON s.live_customer_id = c.id
    WHERE c.id = $1::uuid`
 
@@ -141,8 +151,16 @@ export class KycRepository {
     const r = rows[0]
     if (!r) return null
     return {
-      kyc: { status: r.kyc_status, subStatus: r.kyc_sub_status, observedAt: r.kyc_observed_at },
-      session: sessionFromRow(r),
+      kyc: { status: r.kyc_status, subStatus: r.kyc_sub_status },
+      // url is NOT NULL in kyc_sessions: null here means no live session (the LEFT JOIN found none).
+      session:
+        r.s_url === null
+          ? null
+          : {
+              url: r.s_url,
+              expiresAt: r.s_expires_at!,
+              issuedDuring: { status: r.s_issued_status!, subStatus: r.s_issued_sub_status },
+            },
     }
   }
 

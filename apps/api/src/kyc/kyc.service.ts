@@ -257,7 +257,11 @@ function settle<T>(promise: Promise<T>): Promise<Settled<T>> {
   )
 }
 
-function linkResult(kyc: KycState, session: SessionRecord, reused: boolean): LinkResult {
+function linkResult(
+  kyc: Pick<KycState, 'status' | 'subStatus'>,
+  session: Pick<SessionRecord, 'url' | 'expiresAt'>,
+  reused: boolean,
+): LinkResult {
   return {
     kycUrl: session.url,
     expiresAt: session.expiresAt,
