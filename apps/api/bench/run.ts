@@ -19,7 +19,9 @@
  * BENCH_ONLY (comma list of sections to run: warm,concurrent,cold,webhook; default all; a partial run
  * writes bench/results.partial.json, git-ignored), BENCH_SERVICE_NODE_ARGS (extra node flags for the service, e.g.
  * `--cpu-prof --cpu-prof-dir=/tmp/prof` to profile it under load), BENCH_SERVICE_ENV (extra service
- * settings, NAME=value pairs).
+ * settings, NAME=value pairs), BENCH_CHILD_LOG_DIR (append the service's and the bare server's
+ * stdout/stderr to <dir>/service.log and <dir>/bare-server.log, e.g. with
+ * BENCH_SERVICE_NODE_ARGS=--trace-gc).
  */
 import { existsSync } from 'node:fs'
 import { mkdir, writeFile } from 'node:fs/promises'

@@ -6,7 +6,7 @@
 import { runCannon } from './lib/cannon.js'
 import { startBareServer, type ChildServer } from './lib/processes.js'
 import { createCustomers, linkPath } from './lib/seed.js'
-import { perRequest, spent, UsageProbe, type Cost } from './lib/resources.js'
+import { perRequest, spent, stolenPercent, UsageProbe, type Cost } from './lib/resources.js'
 import { latency, ms, round, roundLatency, type Latency } from './lib/stats.js'
 import type { BenchContext, SectionResult } from './lib/types.js'
 
@@ -56,7 +56,11 @@ type Side = {
   other: number
   errors: number
   rounds: number[]
+  /** Each round's own latency (the pooled `lat` also mixes the machine's speed between rounds). */
+  roundsLat: Latency[]
   cost: ReturnType<typeof perRequest>
+  /** % of the machine's CPU time stolen by the hypervisor during this side's rounds. */
+  stolenPct: number | null
 }
 
 function merge(runs: Run[]): Side {
@@ -69,10 +73,12 @@ function merge(runs: Run[]): Side {
     other: runs.reduce((a, r) => a + r.otherResponses, 0),
     errors: runs.reduce((a, r) => a + r.errors, 0),
     rounds: runs.map((r) => r.okRequests / r.seconds),
+    roundsLat: runs.map((r) => latency(r.samples)),
     cost: perRequest(
       runs.map((r) => r.cost!),
       ok,
     ),
+    stolenPct: stolenPercent(runs.map((r) => r.cost!)),
   }
 }
 
@@ -139,6 +145,16 @@ export async function benchWarmLink(ctx: BenchContext): Promise<SectionResult> {
           `service ${tail.toFixed(2)}, bare ${(b.lat.p99 / b.lat.p50).toFixed(2)} (for comparison, no target)`,
         ],
         [
+          'p99/p50 by round',
+          `service ${tails(s).map((v) => v.toFixed(2)).join(', ')}; bare ${tails(b)
+            .map((v) => v.toFixed(2))
+            .join(', ')}`,
+        ],
+        [
+          'CPU stolen by the hypervisor',
+          `${fmtPct(s.stolenPct)} during the service's rounds, ${fmtPct(b.stolenPct)} during the bare's`,
+        ],
+        [
           'CPU ms per request: server process',
           `service ${fmtCost(s.cost.serverCpuMsPerReq)}, bare ${fmtCost(b.cost.serverCpuMsPerReq)}`,
         ],
@@ -174,7 +190,8 @@ export async function benchWarmLink(ctx: BenchContext): Promise<SectionResult> {
         durationSecPerRound: durationSec,
         rounds,
         warmupSecPerSide: 3,
-        latencySource: 'per-response times from autocannon response events (float ms), all rounds pooled',
+        latencySource:
+          'per-response times from autocannon response events (float ms), all rounds pooled (the targets); per round as well',
         service: sideData(s),
         bare: sideData(b),
         ratio: round(ratio),
@@ -203,8 +220,14 @@ function sideData(side: Side) {
     non2xx: side.other,
     errors: side.errors,
     roundsReqPerSec: side.rounds.map((v) => round(v, 1)),
+    roundsP50Ms: side.roundsLat.map((l) => round(l.p50)),
+    roundsP99Ms: side.roundsLat.map((l) => round(l.p99)),
+    roundsP99OverP50: tails(side).map((v) => round(v)),
     cost: side.cost,
+    cpuStolenPercent: side.stolenPct,
   }
 }
 
+const tails = (side: Side) => side.roundsLat.map((l) => l.p99 / l.p50)
+const fmtPct = (v: number | null) => (v === null ? 'n/a' : `${v.toFixed(1)} %`)
 const fmtCost = (v: number | null) => (v === null ? 'n/a' : v.toFixed(3))

@@ -1,3 +1,4 @@
+import { appendFileSync } from 'node:fs'
 import { fork, spawn, type ChildProcess } from 'node:child_process'
 import net from 'node:net'
 import path from 'node:path'
@@ -53,7 +54,9 @@ export class ChildServer {
     readonly url: string,
   ) {
     this.exited = new Promise((resolve) => child.once('exit', (code) => resolve(code)))
+    const logDir = process.env.BENCH_CHILD_LOG_DIR
     const keep = (c: Buffer) => {
+      if (logDir) appendFileSync(path.join(logDir, `${name.replace(/\W+/g, '-')}.log`), c)
       this.output.push(c.toString())
       if (this.output.length > 200) this.output.shift()
     }

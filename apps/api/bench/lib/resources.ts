@@ -13,6 +13,8 @@ export type Usage = {
   /** CPU ms per backend pid of the bench database */
   backends: Map<number, number>
   benchCpuMs: number
+  /** The whole machine's CPU ticks (all CPUs) and the part of them the hypervisor stole; null off Linux. */
+  machine: { totalTicks: number; stealTicks: number } | null
 }
 
 const TICK_MS = 10 // USER_HZ is 100 on every Linux this runs on
@@ -23,6 +25,21 @@ function procCpuMs(pid: number | string): number | null {
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
     // fields[0] is field 3 (state): utime is field 14, stime field 15
     return (Number(fields[11]) + Number(fields[12])) * TICK_MS
+  } catch {
+    return null
+  }
+}
+
+/**
+ * /proc/stat's first line: ticks spent in each state by all CPUs together. "steal" is time this VM
+ * was ready to run but the hypervisor ran someone else: the noise no code change can remove.
+ */
+function machineTicks(): Usage['machine'] {
+  try {
+    const line = readFileSync('/proc/stat', 'utf8').split('\n', 1)[0]!
+    const f = line.trim().split(/\s+/).slice(1, 9).map(Number) // user nice system idle iowait irq softirq steal
+    if (f.length < 8 || f.some((v) => !Number.isFinite(v))) return null
+    return { totalTicks: f.reduce((a, b) => a + b, 0), stealTicks: f[7]! }
   } catch {
     return null
   }
@@ -47,7 +64,12 @@ export class UsageProbe {
       if (ms !== null) backends.set(pid, ms)
     }
     const cpu = process.cpuUsage()
-    return { serverCpuMs: procCpuMs(serverPid), backends, benchCpuMs: (cpu.user + cpu.system) / 1000 }
+    return {
+      serverCpuMs: procCpuMs(serverPid),
+      backends,
+      benchCpuMs: (cpu.user + cpu.system) / 1000,
+      machine: machineTicks(),
+    }
   }
 
   close(): Promise<void> {
@@ -55,7 +77,14 @@ export class UsageProbe {
   }
 }
 
-export type Cost = { serverCpuMs: number | null; postgresCpuMs: number | null; benchCpuMs: number }
+export type Cost = {
+  serverCpuMs: number | null
+  postgresCpuMs: number | null
+  benchCpuMs: number
+  /** Ticks of the whole machine, and those stolen by the hypervisor, between the snapshots. */
+  machineTicks: number | null
+  stolenTicks: number | null
+}
 
 /** CPU spent between two snapshots (a backend that appeared meanwhile counts from zero). */
 export function spent(a: Usage, b: Usage): Cost {
@@ -65,7 +94,16 @@ export function spent(a: Usage, b: Usage): Cost {
     serverCpuMs: a.serverCpuMs === null || b.serverCpuMs === null ? null : b.serverCpuMs - a.serverCpuMs,
     postgresCpuMs: b.backends.size ? pgMs : null,
     benchCpuMs: b.benchCpuMs - a.benchCpuMs,
+    machineTicks: a.machine && b.machine ? b.machine.totalTicks - a.machine.totalTicks : null,
+    stolenTicks: a.machine && b.machine ? b.machine.stealTicks - a.machine.stealTicks : null,
   }
+}
+
+/** Percentage of the machine's CPU time the hypervisor stole over `costs` (null off Linux). */
+export function stolenPercent(costs: Cost[]): number | null {
+  if (costs.some((c) => c.machineTicks === null || c.stolenTicks === null)) return null
+  const total = costs.reduce((a, c) => a + c.machineTicks!, 0)
+  return total > 0 ? Number(((100 * costs.reduce((a, c) => a + c.stolenTicks!, 0)) / total).toFixed(1)) : null
 }
 
 export function perRequest(costs: Cost[], requests: number) {
