@@ -146,7 +146,9 @@ export async function benchWarmLink(ctx: BenchContext): Promise<SectionResult> {
         ],
         [
           'p99/p50 by round',
-          `service ${tails(s).map((v) => v.toFixed(2)).join(', ')}; bare ${tails(b)
+          `service ${tails(s)
+            .map((v) => v.toFixed(2))
+            .join(', ')}; bare ${tails(b)
             .map((v) => v.toFixed(2))
             .join(', ')}`,
         ],
