@@ -16,10 +16,10 @@ import type { BenchContext, SectionResult } from './lib/types.js'
 
 const KYC = 'POST /v0/customers/:id/kycs'
 const GET = 'GET /v0/customers/:id'
-const WARMUP = 20
 
 export async function benchColdLink(ctx: BenchContext): Promise<SectionResult> {
   const n = ctx.options.coldCustomers
+  const WARMUP = ctx.options.coldWarmup
   ctx.progress(`cold link: creating ${n + WARMUP} fresh customers (${WARMUP} for warm-up)`)
   const ids = await createCustomers(ctx, n + WARMUP, 'cold')
 
@@ -97,7 +97,12 @@ export async function benchColdLink(ctx: BenchContext): Promise<SectionResult> {
       return total - align
     })
   const total = latency(totals)
-  const add = latency(addedOver({ [KYC]: rttKyc.p50, [GET]: rttGet.p50 }))
+  const added = addedOver({ [KYC]: rttKyc.p50, [GET]: rttGet.p50 })
+  const add = latency(added)
+  // Whether the run reached a steady state: the median of each quarter of the measured requests, in order.
+  const quarters = [0, 1, 2, 3].map((q) =>
+    latency(added.slice(Math.floor((q * added.length) / 4), Math.floor(((q + 1) * added.length) / 4))),
+  )
   const addInProcess = latency(addedOver({ [KYC]: inKyc.p50, [GET]: inGet.p50 }))
   const callShapes: Record<string, number> = {}
   for (const c of callsPerRequest) {
@@ -120,6 +125,7 @@ export async function benchColdLink(ctx: BenchContext): Promise<SectionResult> {
       [`direct ${GET}`, `p50 ${ms(rttGet.p50)}  p99 ${ms(rttGet.p99)}  (from a separate process)`],
       ['Align calls per request', shapeText],
       ['added by the service', `p50 ${ms(add.p50)}  p99 ${ms(add.p99)}  (mean ${ms(add.mean)})`],
+      ['added p50 by quarter of the run', quarters.map((l) => ms(l.p50)).join(' / ')],
       [
         "for comparison: direct from the emulator's process",
         `${KYC} p50 ${ms(inKyc.p50)}, ${GET} p50 ${ms(inGet.p50)}; added over these: p50 ${ms(addInProcess.p50)}`,
@@ -148,6 +154,7 @@ export async function benchColdLink(ctx: BenchContext): Promise<SectionResult> {
       alignCallsPerRequest: callShapes,
       subtractedPerCall: { [KYC]: round(rttKyc.p50), [GET]: round(rttGet.p50) },
       added: roundLatency(add),
+      addedP50ByQuarter: quarters.map((l) => round(l.p50)),
     },
   }
 }

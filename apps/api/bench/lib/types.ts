@@ -29,6 +29,8 @@ export type BenchOptions = {
   warmCustomers: number
   concurrentRequests: number
   coldCustomers: number
+  /** Cold links made before the measured ones (not measured). */
+  coldWarmup: number
 }
 
 /** One section's outcome: printed rows, PASS/FAIL targets, and what goes into results.json under `key`. */
