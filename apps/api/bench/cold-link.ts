@@ -19,9 +19,9 @@ const GET = 'GET /v0/customers/:id'
 
 export async function benchColdLink(ctx: BenchContext): Promise<SectionResult> {
   const n = ctx.options.coldCustomers
-  const WARMUP = ctx.options.coldWarmup
-  ctx.progress(`cold link: creating ${n + WARMUP} fresh customers (${WARMUP} for warm-up)`)
-  const ids = await createCustomers(ctx, n + WARMUP, 'cold')
+  const warmup = ctx.options.coldWarmup
+  ctx.progress(`cold link: creating ${n + warmup} fresh customers (${warmup} for warm-up)`)
+  const ids = await createCustomers(ctx, n + warmup, 'cold')
 
   // A customer only the emulator knows, for the direct round trips.
   const direct = new HttpClient(ctx.emulator.url, { authorization: ctx.emulator.apiKey }, 1)
@@ -53,9 +53,9 @@ export async function benchColdLink(ctx: BenchContext): Promise<SectionResult> {
   const callsPerRequest: Record<string, number>[] = []
   const countAll = () => ctx.emulator.calls()
 
-  ctx.progress(`cold link: ${WARMUP} warm-up requests, then ${n} measured, sequential`)
+  ctx.progress(`cold link: ${warmup} warm-up requests, then ${n} measured, sequential`)
   for (let i = 0; i < ids.length; i++) {
-    const measured = i >= WARMUP
+    const measured = i >= warmup
     const a = await timeDirect('POST', `/v0/customers/${alignId}/kycs`)
     const b = await timeDirect('GET', `/v0/customers/${alignId}`)
     const c = await timeInProcess('POST', `/v0/customers/${alignId}/kycs`)
@@ -67,7 +67,10 @@ export async function benchColdLink(ctx: BenchContext): Promise<SectionResult> {
     const after = countAll()
     if (r.status !== 201)
       throw new Error(`cold link for ${ids[i]}: expected 201, got ${r.status}: ${r.body.slice(0, 300)}`)
-    if (!measured) continue
+    if (!measured) {
+      if ((i + 1) % 200 === 0) ctx.progress(`cold link: warm-up ${i + 1}/${warmup}`)
+      continue
+    }
     rtt[KYC].push(a)
     rtt[GET].push(b)
     rttInProcess[KYC].push(c)
@@ -76,7 +79,7 @@ export async function benchColdLink(ctx: BenchContext): Promise<SectionResult> {
     const delta: Record<string, number> = {}
     for (const [k, v] of Object.entries(after)) if (v - (before[k] ?? 0)) delta[k] = v - (before[k] ?? 0)
     callsPerRequest.push(delta)
-    if ((i - WARMUP + 1) % 50 === 0) ctx.progress(`cold link: ${i - WARMUP + 1}/${n}`)
+    if ((i - warmup + 1) % 50 === 0) ctx.progress(`cold link: ${i - warmup + 1}/${n}`)
   }
   direct.close()
   api.close()
@@ -144,7 +147,7 @@ export async function benchColdLink(ctx: BenchContext): Promise<SectionResult> {
     ],
     data: {
       customers: n,
-      warmupRequests: WARMUP,
+      warmupRequests: warmup,
       emulatorLatencyMs: ctx.latencyMs,
       total: roundLatency(total),
       directRoundTrip: { [KYC]: roundLatency(rttKyc), [GET]: roundLatency(rttGet) },
