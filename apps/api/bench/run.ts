@@ -36,6 +36,7 @@ import { benchConcurrentLink } from './concurrent-link.js'
 import { cleanup, installCleanupHandlers, onCleanup } from './lib/cleanup.js'
 import { HttpClient } from './lib/http.js'
 import { REPO_ROOT, createBenchDatabase, startService } from './lib/processes.js'
+import { machineTicks, stolenBetween } from './lib/resources.js'
 import { progress, table, type Target } from './lib/stats.js'
 import type { BenchContext, BenchOptions, SectionResult } from './lib/types.js'
 import { benchWarmLink } from './warm-link.js'
@@ -206,11 +207,27 @@ async function main(): Promise<void> {
     progress,
   }
 
+  // Each section's share of the machine's CPU time the hypervisor stole (/proc/stat): on a shared VM,
+  // the context a figure needs before anyone compares it with another run's.
+  const withSteal = async <T extends SectionResult | { skipped: string }>(run: () => Promise<T>) => {
+    const before = machineTicks()
+    const out = await run()
+    if ('skipped' in out) return out
+    const pct = stolenBetween(before, machineTicks())
+    out.rows.push([
+      'CPU stolen by the hypervisor (whole section)',
+      pct === null ? 'n/a' : `${pct.toFixed(1)} %`,
+    ])
+    out.data.cpuStolenPercentWholeSection = pct
+    return out
+  }
   const sections: SectionResult[] = []
-  if (runs('warm')) sections.push(await benchWarmLink(ctx))
-  if (runs('concurrent')) sections.push(await benchConcurrentLink(ctx))
-  if (runs('cold')) sections.push(await benchColdLink(ctx))
-  const hook = runs('webhook') ? await webhookIngestion(ctx) : { skipped: 'not in BENCH_ONLY' }
+  if (runs('warm')) sections.push(await withSteal(() => benchWarmLink(ctx)))
+  if (runs('concurrent')) sections.push(await withSteal(() => benchConcurrentLink(ctx)))
+  if (runs('cold')) sections.push(await withSteal(() => benchColdLink(ctx)))
+  const hook = runs('webhook')
+    ? await withSteal(() => webhookIngestion(ctx))
+    : { skipped: 'not in BENCH_ONLY' }
   if ('skipped' in hook) progress(`webhook ingestion: not measured (${hook.skipped})`)
   else sections.push(hook)
 

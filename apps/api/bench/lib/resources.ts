@@ -34,7 +34,7 @@ function procCpuMs(pid: number | string): number | null {
  * /proc/stat's first line: ticks spent in each state by all CPUs together. "steal" is time this VM
  * was ready to run but the hypervisor ran someone else: the noise no code change can remove.
  */
-function machineTicks(): Usage['machine'] {
+export function machineTicks(): Usage['machine'] {
   try {
     const line = readFileSync('/proc/stat', 'utf8').split('\n', 1)[0]!
     const f = line.trim().split(/\s+/).slice(1, 9).map(Number) // user nice system idle iowait irq softirq steal
@@ -116,4 +116,10 @@ export function perRequest(costs: Cost[], requests: number) {
     postgresCpuMsPerReq: sum((c) => c.postgresCpuMs),
     loadGeneratorCpuMsPerReq: sum((c) => c.benchCpuMs),
   }
+}
+
+/** % of the machine's CPU time stolen by the hypervisor between two machineTicks() readings. */
+export function stolenBetween(a: Usage['machine'], b: Usage['machine']): number | null {
+  if (!a || !b || b.totalTicks <= a.totalTicks) return null
+  return Number(((100 * (b.stealTicks - a.stealTicks)) / (b.totalTicks - a.totalTicks)).toFixed(1))
 }
