@@ -99,11 +99,17 @@ export function spent(a: Usage, b: Usage): Cost {
   }
 }
 
+/** `stolen` ticks as a percentage (one decimal) of `total`; null when no time passed. */
+const stolenShare = (stolen: number, total: number) =>
+  total > 0 ? Number(((100 * stolen) / total).toFixed(1)) : null
+
 /** Percentage of the machine's CPU time the hypervisor stole over `costs` (null off Linux). */
 export function stolenPercent(costs: Cost[]): number | null {
   if (costs.some((c) => c.machineTicks === null || c.stolenTicks === null)) return null
-  const total = costs.reduce((a, c) => a + c.machineTicks!, 0)
-  return total > 0 ? Number(((100 * costs.reduce((a, c) => a + c.stolenTicks!, 0)) / total).toFixed(1)) : null
+  return stolenShare(
+    costs.reduce((a, c) => a + c.stolenTicks!, 0),
+    costs.reduce((a, c) => a + c.machineTicks!, 0),
+  )
 }
 
 export function perRequest(costs: Cost[], requests: number) {
@@ -120,6 +126,5 @@ export function perRequest(costs: Cost[], requests: number) {
 
 /** % of the machine's CPU time stolen by the hypervisor between two machineTicks() readings. */
 export function stolenBetween(a: Usage['machine'], b: Usage['machine']): number | null {
-  if (!a || !b || b.totalTicks <= a.totalTicks) return null
-  return Number(((100 * (b.stealTicks - a.stealTicks)) / (b.totalTicks - a.totalTicks)).toFixed(1))
+  return a && b ? stolenShare(b.stealTicks - a.stealTicks, b.totalTicks - a.totalTicks) : null
 }
