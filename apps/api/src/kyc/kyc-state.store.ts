@@ -47,7 +47,10 @@ export async function applyReadingLocked(
 ): Promise<{ decision: ApplyDecision; customer: CustomerRecord }> {
   const current = locked ?? (await lockKycState(sql, customerId))
   if (!current) throw new Error(`customer ${customerId} vanished while applying an observation`)
-  const applied = await writeObservation(sql, customerId, reading, current, false, 'durable')
+  const applied = await writeObservation(sql, customerId, reading, current, {
+    onlyIfUnchanged: false,
+    commit: 'durable',
+  })
   if (!applied) throw new Error(`customer ${customerId} vanished while applying an observation`)
   return applied
 }
@@ -81,7 +84,10 @@ export async function applyReadingIfUnchanged(
   expected: KycState,
   options: WriteOptions = {},
 ): Promise<{ decision: ApplyDecision; customer: CustomerRecord } | null> {
-  return writeObservation(sql, customerId, reading, expected, true, options.commit ?? 'durable')
+  return writeObservation(sql, customerId, reading, expected, {
+    onlyIfUnchanged: true,
+    commit: options.commit ?? 'durable',
+  })
 }
 
 async function writeObservation(
@@ -89,8 +95,7 @@ async function writeObservation(
   customerId: string,
   reading: AlignReading,
   current: KycState,
-  onlyIfUnchanged: boolean,
-  commit: CommitMode,
+  mode: { onlyIfUnchanged: boolean; commit: CommitMode },
 ): Promise<{ decision: ApplyDecision; customer: CustomerRecord } | null> {
   const decision = applyObservation(current, reading.observation)
   const now = new Date()
@@ -116,15 +121,16 @@ async function writeObservation(
              ${param(e.previousSubStatus)}::"KycSubStatus", ${param(e.source)}::"ObservationSource", ${param(e.occurredAt)}, $2
         FROM c)`
   }
-  const guard = onlyIfUnchanged
+  const guard = mode.onlyIfUnchanged
     ? ` AND kyc_status = ${param(current.status)}::"KycStatus"` +
       ` AND kyc_sub_status IS NOT DISTINCT FROM ${param(current.subStatus)}::"KycSubStatus"` +
       ` AND kyc_observed_at IS NOT DISTINCT FROM ${param(current.observedAt)}::timestamptz`
     : ''
-  // An uncorrelated sub-select is evaluated once per statement; `true`: local to this transaction,
-  // so the pooled connection's later transactions commit durably again.
+  // Evaluated for each row of c, i.e. at most once (one customer); when the guard matched nothing it
+  // never runs, and the statement, having written nothing, commits durably. `true`: local to this
+  // transaction, so the pooled connection's later transactions commit durably again.
   const asyncCommit =
-    commit === 'async' ? ` WHERE set_config('synchronous_commit', 'off', true) IS NOT NULL` : ''
+    mode.commit === 'async' ? ` WHERE set_config('synchronous_commit', 'off', true) IS NOT NULL` : ''
   const rows = await sql<CustomerSqlRow>(
     `WITH c AS (UPDATE customers SET ${sets.join(', ')} WHERE id = $1::uuid${guard} RETURNING *)${history}
      SELECT ${CUSTOMER_SQL_COLUMNS} FROM c${asyncCommit}`,
