@@ -17,11 +17,12 @@
  * BENCH_DATABASE_URL (admin URL of the PostgreSQL server; else TEST_DATABASE_URL, else local trust),
  * BENCH_RESULTS (output path; default <repo>/bench/results.json),
  * BENCH_ONLY (comma list of sections to run: warm,concurrent,cold,webhook; default all; a partial run
- * writes bench/results.partial.json, git-ignored), BENCH_SERVICE_NODE_ARGS (extra node flags for the service, e.g.
- * `--cpu-prof --cpu-prof-dir=/tmp/prof` to profile it under load), BENCH_SERVICE_ENV (extra service
- * settings, NAME=value pairs), BENCH_CHILD_LOG_DIR (append the service's and the bare server's
- * stdout/stderr to <dir>/service.log and <dir>/bare-server.log, e.g. with
- * BENCH_SERVICE_NODE_ARGS=--trace-gc).
+ * writes bench/results.partial.json, git-ignored), BENCH_SERVICE_NODE_ARGS (node flags for the service
+ * after the ones `npm start` uses, src/node-flags.ts; e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof` to
+ * profile it under load), BENCH_BARE_NODE_ARGS (node flags for the bare server), BENCH_SERVICE_ENV
+ * (extra service settings, NAME=value pairs), BENCH_CHILD_LOG_DIR (append the service's and the bare
+ * server's stdout/stderr to <dir>/service.log and <dir>/bare-server.log, e.g. with
+ * BENCH_SERVICE_NODE_ARGS=--trace-gc-nvp).
  */
 import { existsSync } from 'node:fs'
 import { mkdir, writeFile } from 'node:fs/promises'
@@ -30,6 +31,7 @@ import path from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import { execFileSync } from 'node:child_process'
 import { AlignEmulator } from '@align-kyc/align-client/testing'
+import { SERVICE_NODE_FLAGS } from '../src/node-flags.js'
 import { serviceEnv, TOKEN } from '../test/support/test-app.js'
 import { benchColdLink } from './cold-link.js'
 import { benchConcurrentLink } from './concurrent-link.js'
@@ -176,8 +178,11 @@ async function main(): Promise<void> {
     `bench: ${info.cpus} CPU(s) ${info.cpuModel}, Node ${info.node}, load ${info.loadAverageAtStart.join(' ')}, ` +
       `commit ${info.gitCommit ?? '?'}${info.uncommittedSourceChanges ? ' + uncommitted changes' : ''}`,
   )
+  const nodeArgs = (process.env.BENCH_SERVICE_NODE_ARGS ?? '').split(/\s+/).filter(Boolean)
   console.log(
-    `bench: service = built dist/main.js with ${Object.entries(SERVICE_SETTINGS)
+    `bench: service = node ${[...SERVICE_NODE_FLAGS, ...nodeArgs].join(' ')} dist/main.js (built) with ${Object.entries(
+      SERVICE_SETTINGS,
+    )
       .map(([k, v]) => `${k}=${v}`)
       .join(' ')}, ` +
       `fresh PostgreSQL database; Align emulator with ${options.latencyMs} ms latency on every route`,
@@ -190,7 +195,6 @@ async function main(): Promise<void> {
 
   const db = await createBenchDatabase()
   progress(`database ${db.name} created; starting the service (migrates on start)`)
-  const nodeArgs = (process.env.BENCH_SERVICE_NODE_ARGS ?? '').split(/\s+/).filter(Boolean)
   const service = await startService(serviceEnv(emulator, db.url, SERVICE_SETTINGS), nodeArgs)
   const api = new HttpClient(service.url, { authorization: `Bearer ${TOKEN}` }, 8)
   onCleanup('close client', () => api.close())
@@ -261,6 +265,8 @@ async function main(): Promise<void> {
       emulator: `in-process AlignEmulator, setLatency(${options.latencyMs}) on every route`,
       options,
       sections: only.length ? only : [...SECTIONS],
+      // The flags `npm start` uses (src/node-flags.ts), then BENCH_SERVICE_NODE_ARGS.
+      serviceNodeFlags: SERVICE_NODE_FLAGS,
       serviceNodeArgs: nodeArgs,
     },
     ...Object.fromEntries(sections.map((s) => [s.key, { title: s.title, ...s.data }])),

@@ -1,9 +1,10 @@
-import { appendFileSync } from 'node:fs'
+import { appendFileSync, mkdirSync } from 'node:fs'
 import { fork, spawn, type ChildProcess } from 'node:child_process'
 import net from 'node:net'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import pg from 'pg'
+import { SERVICE_NODE_FLAGS } from '../../src/node-flags.js'
 import { admin as adminOn } from '../../test/support/databases.js'
 import { onCleanup } from './cleanup.js'
 
@@ -55,6 +56,7 @@ export class ChildServer {
   ) {
     this.exited = new Promise((resolve) => child.once('exit', (code) => resolve(code)))
     const logDir = process.env.BENCH_CHILD_LOG_DIR
+    if (logDir) mkdirSync(logDir, { recursive: true })
     const keep = (c: Buffer) => {
       if (logDir) appendFileSync(path.join(logDir, `${name.replace(/\W+/g, '-')}.log`), c)
       this.output.push(c.toString())
@@ -120,16 +122,20 @@ export class ChildServer {
   }
 }
 
-/** The BUILT service (dist/main.js), as in production. */
+/** The BUILT service (dist/main.js), as in production: with the node flags `npm start` uses. */
 export function startService(env: Record<string, string>, nodeArgs: string[] = []): Promise<ChildServer> {
-  return ChildServer.start('service', [...nodeArgs, MAIN], env, '/health/ready')
+  return ChildServer.start('service', [...SERVICE_NODE_FLAGS, ...nodeArgs, MAIN], env, '/health/ready')
 }
 
-/** The bare node:http + pg baseline (bench/bare-server.ts, through tsx). */
+/**
+ * The bare node:http + pg baseline (bench/bare-server.ts, through tsx). BENCH_BARE_NODE_ARGS adds node
+ * flags, e.g. `--trace-gc` to compare its garbage with the service's.
+ */
 export function startBareServer(env: Record<string, string>): Promise<ChildServer> {
+  const nodeArgs = (process.env.BENCH_BARE_NODE_ARGS ?? '').split(/\s+/).filter(Boolean)
   return ChildServer.start(
     'bare server',
-    ['--import', 'tsx', path.join(here, '../bare-server.ts')],
+    [...nodeArgs, '--import', 'tsx', path.join(here, '../bare-server.ts')],
     env,
     '/health',
   )

@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url'
 import { AlignEmulator, type AlignEmulatorOptions } from '@align-kyc/align-client/testing'
 import { PrismaPg } from '@prisma/adapter-pg'
 import { PrismaClient } from '../../src/generated/prisma/client.js'
+import { SERVICE_NODE_FLAGS } from '../../src/node-flags.js'
 import { createTestDatabase } from './databases.js'
 
 export const TOKEN = 'test-token'
@@ -12,8 +13,8 @@ export const AUTH = { authorization: `Bearer ${TOKEN}` }
 const MAIN = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../dist/main.js')
 
 /**
- * The built service (dist/main.js) as a child process: e2e tests drive it over real HTTP exactly
- * as a consumer would. (In-process is not an option under jest: @nestjs/throttler is CommonJS and
+ * The built service (dist/main.js) as a child process, with the node flags `npm start` uses: e2e tests
+ * drive it over real HTTP exactly as a consumer would. (In-process is not an option under jest: @nestjs/throttler is CommonJS and
  * requires ESM-only @nestjs/common, which Node 20 allows and jest's module runtime does not.)
  */
 export class ServiceProcess {
@@ -29,7 +30,7 @@ export class ServiceProcess {
     env: Record<string, string>,
     options: { timeoutMs?: number } = {},
   ): Promise<ServiceProcess> {
-    const child = spawn(process.execPath, [MAIN], {
+    const child = spawn(process.execPath, [...SERVICE_NODE_FLAGS, MAIN], {
       env: {
         PATH: process.env.PATH ?? '',
         NODE_ENV: 'test',
@@ -93,7 +94,7 @@ export function runToExit(
   timeoutMs = 30_000,
 ): Promise<{ code: number | null; output: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [MAIN], {
+    const child = spawn(process.execPath, [...SERVICE_NODE_FLAGS, MAIN], {
       env: { PATH: process.env.PATH ?? '', ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     })

@@ -1,0 +1,30 @@
+import { execFileSync } from 'node:child_process'
+import { readFileSync } from 'node:fs'
+import path from 'node:path'
+import { missingNodeFlags, SERVICE_NODE_FLAGS } from './node-flags.js'
+
+const scripts = (file: string) =>
+  (JSON.parse(readFileSync(path.resolve(file), 'utf8')) as { scripts: Record<string, string> }).scripts
+
+describe('SERVICE_NODE_FLAGS', () => {
+  const flags = SERVICE_NODE_FLAGS.join(' ')
+
+  it('is what both start scripts run the service with', () => {
+    // jest runs in apps/api
+    expect(scripts('package.json').start).toBe(`node ${flags} dist/main.js`)
+    expect(scripts('../../package.json').start).toMatch(
+      new RegExp(`&& node ${flags.replace(/[.*+?^${}()|[\]\\-]/g, '\\$&')} apps/api/dist/main\\.js$`),
+    )
+  })
+
+  it('is accepted by this node (an unknown flag makes node exit with "bad option")', () => {
+    const out = execFileSync(process.execPath, [...SERVICE_NODE_FLAGS, '-p', 'process.execArgv.length'])
+    expect(out.toString().trim()).toBe(String(SERVICE_NODE_FLAGS.length + 2))
+  })
+
+  it('missingNodeFlags names the flags a process was started without', () => {
+    expect(missingNodeFlags([...SERVICE_NODE_FLAGS])).toEqual([])
+    expect(missingNodeFlags(['--inspect'])).toEqual([...SERVICE_NODE_FLAGS])
+    expect(missingNodeFlags([SERVICE_NODE_FLAGS[1]!])).toEqual([SERVICE_NODE_FLAGS[0]])
+  })
+})
