@@ -5,11 +5,14 @@ import { readdir } from 'node:fs/promises'
 import path from 'node:path'
 import { z } from 'zod'
 import { findPrismaDir } from '../src/database/migrator/migrator.js'
+import { SERVICE_NODE_FLAGS } from '../src/node-flags.js'
 import { createCustomerSchema, listCustomersQuerySchema } from '../src/customers/dto/customer.schema.js'
 import { createKycSessionSchema, simulateSchema } from '../src/kyc/dto/kyc.schema.js'
 import { listDeliveriesQuerySchema } from '../src/webhooks/dto/delivery.schema.js'
 import { admin, createTestDatabase, urlFor } from './support/databases.js'
 import { AUTH, ServiceProcess, runToExit, serviceEnv, testPrisma, TOKEN } from './support/test-app.js'
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
 /** The machine's Redis (CI has it too); only the shared rate-limit test uses it. */
 const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379'
@@ -225,7 +228,7 @@ describe('start-up, configuration, health, logs, shutdown (e2e)', () => {
         .get(`/v1/customers/${created.body.id}`)
         .set('authorization', 'Bearer wrong-token-xyz')
         .expect(401)
-      await new Promise((r) => setTimeout(r, 200))
+      await sleep(200)
       expect(svc.log).toContain('request completed')
       for (const secret of [TOKEN, 'wrong-token-xyz', emulator.apiKey, email, 'Zebediah', 'Quill']) {
         expect(svc.log).not.toContain(secret)
@@ -291,6 +294,29 @@ describe('start-up, configuration, health, logs, shutdown (e2e)', () => {
       }
     })
 
+    it('warns in production when started without the node flags npm start uses, naming them', async () => {
+      const production = serviceEnv(emulator, db.url, { NODE_ENV: 'production' })
+      const [bare, flagged] = await Promise.all([
+        ServiceProcess.start(production, { nodeFlags: [] }),
+        ServiceProcess.start(production),
+      ])
+      try {
+        const warning = 'started without the node flags'
+        const deadline = Date.now() + 5_000
+        while (!bare.log.includes(warning) && Date.now() < deadline) await sleep(50)
+        const line = bare.log.split('\n').find((l) => l.includes(warning))
+        expect(line).toBeDefined()
+        expect(JSON.parse(line!)).toMatchObject({ level: 40, context: 'Bootstrap' })
+        for (const flag of SERVICE_NODE_FLAGS) expect(line).toContain(flag)
+        // Both printed their "listening" line in the same tick as the warning would be.
+        await request(flagged.url).get('/health/live').expect(200)
+        expect(flagged.log).toContain('listening on')
+        expect(flagged.log).not.toContain(warning)
+      } finally {
+        await Promise.all([bare.stop(), flagged.stop()])
+      }
+    })
+
     it('allows configured CORS origins only', async () => {
       const cors = await ServiceProcess.start(
         serviceEnv(emulator, db.url, { CORS_ORIGINS: 'https://app.example' }),
@@ -319,7 +345,7 @@ describe('start-up, configuration, health, logs, shutdown (e2e)', () => {
         .set(AUTH)
         .send({ email: 'inflight@example.com', type: 'corporate', companyName: 'In Flight' })
       const sent = inFlight.then((r) => r)
-      await new Promise((r) => setTimeout(r, 150))
+      await sleep(150)
       const code = await other.stop()
       const res = await sent
       emulator.setLatency(0)

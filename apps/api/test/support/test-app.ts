@@ -26,11 +26,12 @@ export class ServiceProcess {
     this.exited = new Promise((resolve) => child.once('exit', (code) => resolve(code)))
   }
 
+  /** `nodeFlags`: what to run node with instead of the flags `npm start` uses. */
   static async start(
     env: Record<string, string>,
-    options: { timeoutMs?: number } = {},
+    options: { timeoutMs?: number; nodeFlags?: readonly string[] } = {},
   ): Promise<ServiceProcess> {
-    const child = spawn(process.execPath, [...SERVICE_NODE_FLAGS, MAIN], {
+    const child = spawn(process.execPath, [...(options.nodeFlags ?? SERVICE_NODE_FLAGS), MAIN], {
       env: {
         PATH: process.env.PATH ?? '',
         NODE_ENV: 'test',
