@@ -37,7 +37,7 @@ import { benchColdLink } from './cold-link.js'
 import { benchConcurrentLink } from './concurrent-link.js'
 import { cleanup, installCleanupHandlers, onCleanup } from './lib/cleanup.js'
 import { HttpClient } from './lib/http.js'
-import { REPO_ROOT, createBenchDatabase, startService } from './lib/processes.js'
+import { REPO_ROOT, createBenchDatabase, nodeArgsFromEnv, startService } from './lib/processes.js'
 import { machineTicks, stolenBetween } from './lib/resources.js'
 import { progress, table, type Target } from './lib/stats.js'
 import type { BenchContext, BenchOptions, SectionResult } from './lib/types.js'
@@ -178,7 +178,7 @@ async function main(): Promise<void> {
     `bench: ${info.cpus} CPU(s) ${info.cpuModel}, Node ${info.node}, load ${info.loadAverageAtStart.join(' ')}, ` +
       `commit ${info.gitCommit ?? '?'}${info.uncommittedSourceChanges ? ' + uncommitted changes' : ''}`,
   )
-  const nodeArgs = (process.env.BENCH_SERVICE_NODE_ARGS ?? '').split(/\s+/).filter(Boolean)
+  const nodeArgs = nodeArgsFromEnv('BENCH_SERVICE_NODE_ARGS')
   console.log(
     `bench: service = node ${[...SERVICE_NODE_FLAGS, ...nodeArgs].join(' ')} dist/main.js (built) with ${Object.entries(
       SERVICE_SETTINGS,

@@ -1,7 +1,7 @@
 import 'reflect-metadata'
 import { Logger } from '@nestjs/common'
 import { createApp } from './app.factory.js'
-import { ConfigError, loadConfig } from './config/app-config.js'
+import { ConfigError, isProduction, loadConfig } from './config/app-config.js'
 import { onListening } from './lifecycle.js'
 import { missingNodeFlags, SERVICE_NODE_FLAGS } from './node-flags.js'
 
@@ -26,7 +26,7 @@ async function main(): Promise<void> {
   Logger.log(`listening on http://${config.host}:${port} (ready in ${Date.now() - started} ms)`, 'Bootstrap')
   // Only where it matters: in development (`npm run dev` runs through tsx) the flags make no difference.
   const missing = missingNodeFlags()
-  if (missing.length && (config.nodeEnv === 'production' || config.align.environment === 'production')) {
+  if (missing.length && isProduction(config)) {
     Logger.warn(
       `started without the node flags ${missing.join(' ')}: expect longer GC pauses under load ` +
         `(start it as: node ${SERVICE_NODE_FLAGS.join(' ')} apps/api/dist/main.js)`,

@@ -12,8 +12,8 @@
  * - `--max-semi-space-size=8` (MB; V8's default here is 16): a scavenge stops the event loop, and
  *   every request in flight waits for it; those pauses made the warm link's p99 (three quarters of
  *   the slowest 1 % overlapped one). With both flags a scavenge pauses ~0.8 ms instead of ~1.4 ms,
- *   about twice as often, for about the same GC time in all. The cost: the cold link, which allocates more
- *   per request, gained ~0.3 ms at p50.
+ *   about twice as often, for about the same GC time in all. The cost: the cold link, which
+ *   allocates more per request, gained ~0.3 ms at p50.
  */
 export const SERVICE_NODE_FLAGS: readonly string[] = Object.freeze([
   '--no-allocation-site-pretenuring',

@@ -308,7 +308,7 @@ describe('start-up, configuration, health, logs, shutdown (e2e)', () => {
         expect(line).toBeDefined()
         expect(JSON.parse(line!)).toMatchObject({ level: 40, context: 'Bootstrap' })
         for (const flag of SERVICE_NODE_FLAGS) expect(line).toContain(flag)
-        // Both printed their "listening" line in the same tick as the warning would be.
+        // The warning would follow "listening" in the same tick; one more round trip lets it arrive.
         await request(flagged.url).get('/health/live').expect(200)
         expect(flagged.log).toContain('listening on')
         expect(flagged.log).not.toContain(warning)

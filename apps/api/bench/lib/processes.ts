@@ -122,6 +122,11 @@ export class ChildServer {
   }
 }
 
+/** Node flags from an environment variable (BENCH_SERVICE_NODE_ARGS, BENCH_BARE_NODE_ARGS): space-separated. */
+export function nodeArgsFromEnv(name: string): string[] {
+  return (process.env[name] ?? '').split(/\s+/).filter(Boolean)
+}
+
 /** The BUILT service (dist/main.js), as in production: with the node flags `npm start` uses. */
 export function startService(env: Record<string, string>, nodeArgs: string[] = []): Promise<ChildServer> {
   return ChildServer.start('service', [...SERVICE_NODE_FLAGS, ...nodeArgs, MAIN], env, '/health/ready')
@@ -132,10 +137,9 @@ export function startService(env: Record<string, string>, nodeArgs: string[] = [
  * flags, e.g. `--trace-gc` to compare its garbage with the service's.
  */
 export function startBareServer(env: Record<string, string>): Promise<ChildServer> {
-  const nodeArgs = (process.env.BENCH_BARE_NODE_ARGS ?? '').split(/\s+/).filter(Boolean)
   return ChildServer.start(
     'bare server',
-    [...nodeArgs, '--import', 'tsx', path.join(here, '../bare-server.ts')],
+    [...nodeArgsFromEnv('BENCH_BARE_NODE_ARGS'), '--import', 'tsx', path.join(here, '../bare-server.ts')],
     env,
     '/health',
   )

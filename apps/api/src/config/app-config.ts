@@ -36,6 +36,14 @@ export type AppConfig = {
   webhookWorker: { intervalMs: number; maxAttempts: number }
 }
 
+/**
+ * Production is either side saying so: Align's production environment, or NODE_ENV=production. There
+ * API_KEYS is required, and the service warns when it runs without its node flags (main.ts).
+ */
+export function isProduction(config: { nodeEnv: string; align: { environment: string } }): boolean {
+  return config.align.environment === 'production' || config.nodeEnv === 'production'
+}
+
 /** Accepted outside production when API_KEYS is unset, so the local walk-through works out of the box. */
 export const DEV_API_TOKEN = 'dev-token'
 
@@ -208,7 +216,7 @@ export function loadConfig(env: Record<string, string | undefined>): AppConfig {
       `Invalid configuration: ALIGN_API_KEY: required when ALIGN_ENVIRONMENT is ${environment}`,
     )
   }
-  const production = environment === 'production' || nodeEnv === 'production'
+  const production = isProduction({ nodeEnv, align: { environment } })
   let apiKeys = list(e.API_KEYS)
   if (production && apiKeys.length === 0) {
     throw new ConfigError(

@@ -13,9 +13,10 @@ export const AUTH = { authorization: `Bearer ${TOKEN}` }
 const MAIN = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../dist/main.js')
 
 /**
- * The built service (dist/main.js) as a child process, with the node flags `npm start` uses: e2e tests
- * drive it over real HTTP exactly as a consumer would. (In-process is not an option under jest: @nestjs/throttler is CommonJS and
- * requires ESM-only @nestjs/common, which Node 20 allows and jest's module runtime does not.)
+ * The built service (dist/main.js) as a child process, with the node flags `npm start` uses: e2e
+ * tests drive it over real HTTP exactly as a consumer would. (In-process is not an option under jest:
+ * @nestjs/throttler is CommonJS and requires ESM-only @nestjs/common, which Node 20 allows and jest's
+ * module runtime does not.)
  */
 export class ServiceProcess {
   readonly output: string[] = []
