@@ -32,8 +32,8 @@ export async function createApp(config: AppConfig): Promise<NestFastifyApplicati
   // JSON only: a text/plain body is refused with 415 rather than validated as a string.
   adapter.getInstance().removeContentTypeParser('text/plain')
   // One hook for the headers every answer carries: the request id and security headers (computed
-  // once): the HTML documentation gets helmet's set (strict transport only over https), the JSON API
-  // the OWASP REST set.
+  // once): the HTML documentation gets helmet's set (upgrade-insecure-requests only over https), the
+  // JSON API the OWASP REST set.
   const apiHeaders = Object.entries(API_SECURITY_HEADERS)
   const docsHttpsHeaders = Object.entries(DOCS_SECURITY_HEADERS)
   const docsHttpHeaders = Object.entries(DOCS_HTTP_SECURITY_HEADERS)
