@@ -10,7 +10,13 @@ import {
   requestId,
 } from './common/logging.js'
 import type { AppConfig } from './config/app-config.js'
-import { API_SECURITY_HEADERS, DOCS_SECURITY_HEADERS } from './common/security-headers.js'
+import { AppError } from './common/app-error.js'
+import { toProblem } from './common/problem.filter.js'
+import {
+  API_SECURITY_HEADERS,
+  DOCS_HTTP_SECURITY_HEADERS,
+  DOCS_SECURITY_HEADERS,
+} from './common/security-headers.js'
 import { ZodValidationPipe } from './common/validation.js'
 import { DOCS_PATH, setupOpenApi } from './openapi.js'
 
@@ -19,20 +25,38 @@ export async function createApp(config: AppConfig): Promise<NestFastifyApplicati
   const root = createRootLogger(config)
   const adapter = new FastifyAdapter({
     bodyLimit: config.bodyLimitBytes,
-    trustProxy: true,
+    trustProxy: fastifyTrustProxy(config.trustProxy),
     genReqId: requestId,
   })
   logRequests(adapter.getInstance(), root)
   // JSON only: a text/plain body is refused with 415 rather than validated as a string.
   adapter.getInstance().removeContentTypeParser('text/plain')
   // One hook for the headers every answer carries: the request id and security headers (computed
-  // once): the HTML documentation gets helmet's set, the JSON API the OWASP REST set.
+  // once): the HTML documentation gets helmet's set (upgrade-insecure-requests only over https), the
+  // JSON API the OWASP REST set.
   const apiHeaders = Object.entries(API_SECURITY_HEADERS)
-  const docsHeaders = Object.entries(DOCS_SECURITY_HEADERS)
+  const docsHttpsHeaders = Object.entries(DOCS_SECURITY_HEADERS)
+  const docsHttpHeaders = Object.entries(DOCS_HTTP_SECURITY_HEADERS)
+  const refusePreflight = preflightRefusal(config.corsOrigins)
   adapter.getInstance().addHook('onRequest', (request, reply, done) => {
     reply.header(REQUEST_ID_HEADER, request.id)
-    const headers = request.url.startsWith(DOCS_PATH) ? docsHeaders : apiHeaders
+    const headers = !request.url.startsWith(DOCS_PATH)
+      ? apiHeaders
+      : request.protocol === 'https'
+        ? docsHttpsHeaders
+        : docsHttpHeaders
     for (const [name, value] of headers) reply.header(name, value)
+    // A CORS preflight that reaches this hook was not granted (CORS answers granted ones first).
+    const origin = request.headers.origin
+    if (request.method === 'OPTIONS' && origin && request.headers['access-control-request-method']) {
+      const problem = toProblem(
+        new AppError('origin_not_allowed', refusePreflight(origin)),
+        request.url.split('?')[0],
+      )
+      reply.code(problem.status).header('content-type', 'application/problem+json; charset=utf-8')
+      reply.send(JSON.stringify(problem))
+      return
+    }
     done()
   })
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config), adapter, {
@@ -44,8 +68,21 @@ export async function createApp(config: AppConfig): Promise<NestFastifyApplicati
   })
   app.useLogger(new PinoNestLogger(root))
   app.flushLogs()
-  // Only when origins are configured: the CORS hook otherwise costs every request for nothing.
-  if (config.corsOrigins.length) app.enableCors({ origin: config.corsOrigins })
+  // Only when origins are configured: the CORS hook otherwise costs every request for nothing. An
+  // origin not in the list gets no CORS at all (false), so that its preflight reaches the hook above
+  // and is told why, rather than a 204 without a grant.
+  const cors = new NestLogger('Cors')
+  if (config.corsOrigins.length) {
+    const allowed = new Set(config.corsOrigins)
+    app.enableCors({
+      origin: (origin: string | undefined, cb: (e: Error | null, allow: boolean) => void) =>
+        cb(null, origin !== undefined && allowed.has(origin)),
+    })
+    cors.log(`browsers may call the API from ${config.corsOrigins.join(', ')} (CORS_ORIGINS)`)
+  } else {
+    cors.log('off: no browser origin may call the API (CORS_ORIGINS is unset)')
+  }
+  new NestLogger('Proxy').log(describeTrustProxy(config.trustProxy))
   app.useGlobalPipes(new ZodValidationPipe())
   setupOpenApi(app)
   if (config.rateLimitPerMinute > 0) {
@@ -63,4 +100,35 @@ export async function createApp(config: AppConfig): Promise<NestFastifyApplicati
     )
   }
   return app
+}
+
+/**
+ * Fastify's trustProxy for TRUST_PROXY. A hop count is given as a function: Fastify ignores a bare
+ * number (it cannot check the peer), while the contract offers one for proxies whose addresses are
+ * not known; it trusts the nearest N hops, as Express's `trust proxy` N does.
+ */
+function fastifyTrustProxy(
+  trust: AppConfig['trustProxy'],
+): boolean | string[] | ((address: string, hop: number) => boolean) {
+  if (typeof trust === 'number') return (_address, hop) => hop < trust
+  return trust
+}
+
+function describeTrustProxy(trust: AppConfig['trustProxy']): string {
+  if (trust === false)
+    return 'X-Forwarded-* headers are ignored: the client address is the connection peer (TRUST_PROXY off)'
+  if (typeof trust === 'number')
+    return (
+      `trusting X-Forwarded-* from the nearest ${trust} hop(s) (TRUST_PROXY=${trust}); ` +
+      'only safe if the service is reachable through those proxies alone'
+    )
+  return `trusting X-Forwarded-* from ${trust.join(', ')} (TRUST_PROXY)`
+}
+
+/** The detail of a refused preflight: whether CORS is off, or this origin is not in the list. */
+function preflightRefusal(origins: string[]): (origin: string) => string {
+  return origins.length
+    ? (origin) => `The origin ${origin} may not call this API from a browser: it is not in CORS_ORIGINS.`
+    : (origin) =>
+        `The origin ${origin} may not call this API from a browser: CORS_ORIGINS is unset, so no origin may.`
 }

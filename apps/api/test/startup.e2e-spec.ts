@@ -43,7 +43,7 @@ describe('start-up, configuration, health, logs, shutdown (e2e)', () => {
     ],
     [
       { KYC_LINK_TTL: '5m', KYC_LINK_RENEWAL_MARGIN: '10m' },
-      /^Invalid configuration: KYC_LINK_RENEWAL_MARGIN: expected a duration shorter than KYC_LINK_TTL$/m,
+      /^Invalid configuration: KYC_LINK_RENEWAL_MARGIN: expected a duration shorter than KYC_LINK_TTL \(5m\), got "10m"$/m,
     ],
     [{ RATE_LIMIT_PER_MINUTE: '-1' }, /^Invalid configuration: RATE_LIMIT_PER_MINUTE: expected an integer/m],
     [

@@ -5,6 +5,7 @@ export type ErrorCode =
   | 'unsupported_media_type'
   | 'payload_too_large'
   | 'unauthorized'
+  | 'origin_not_allowed'
   | 'not_found'
   | 'customer_not_found'
   | 'delivery_not_found'
@@ -24,6 +25,7 @@ export const ERROR_TABLE: Readonly<Record<ErrorCode, { status: number; title: st
   unsupported_media_type: { status: 415, title: 'Unsupported media type' },
   payload_too_large: { status: 413, title: 'Request body too large' },
   unauthorized: { status: 401, title: 'Missing or invalid bearer token' },
+  origin_not_allowed: { status: 403, title: 'Origin not allowed' },
   not_found: { status: 404, title: 'Not found' },
   customer_not_found: { status: 404, title: 'Customer not found' },
   delivery_not_found: { status: 404, title: 'Webhook delivery not found' },

@@ -26,7 +26,7 @@ export type Problem = {
 export function toAppError(err: unknown): AppError {
   if (err instanceof AppError) return err
   if (err instanceof AlignTimeoutError || err instanceof AlignConnectionError) {
-    return new AppError('upstream_unavailable', 'Align did not answer in time; try again shortly.', {
+    return new AppError('upstream_unavailable', `${alignUnavailable(err)}; try again shortly.`, {
       retryAfterSeconds: UPSTREAM_RETRY_AFTER_SECONDS,
     })
   }
@@ -53,6 +53,26 @@ export function toAppError(err: unknown): AppError {
     return new AppError('validation_failed', e.message ?? 'Bad request.')
   }
   return new AppError('internal_error', 'An unexpected error occurred.')
+}
+
+/** What Node's connection error codes mean, for the problem's detail. */
+const CONNECTION_FAILURES: Readonly<Record<string, string>> = {
+  ECONNREFUSED: 'Could not connect to Align: connection refused',
+  ENOTFOUND: 'Could not connect to Align: its host name does not resolve',
+  EAI_AGAIN: 'Could not connect to Align: its host name could not be resolved',
+  EHOSTUNREACH: 'Could not connect to Align: host unreachable',
+  ENETUNREACH: 'Could not connect to Align: network unreachable',
+  ECONNRESET: 'The connection to Align was reset',
+  EPIPE: 'The connection to Align was closed',
+}
+
+/** Says what happened: could not connect (and why), or connected and got no answer in time. */
+function alignUnavailable(err: AlignTimeoutError | AlignConnectionError): string {
+  if (err instanceof AlignTimeoutError)
+    return `The request to Align timed out: no answer within ${err.timeoutMs} ms`
+  const known = err.errno ? CONNECTION_FAILURES[err.errno] : undefined
+  if (known) return `${known} (${err.errno})`
+  return `The connection to Align failed${err.errno ? ` (${err.errno})` : ''}`
 }
 
 function fromHttpException(err: HttpException): AppError {

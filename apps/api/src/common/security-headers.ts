@@ -51,16 +51,30 @@ export const API_SECURITY_HEADERS: Readonly<Record<string, string>> = Object.fre
   'cache-control': 'no-store',
 })
 
-/** The HTML documentation (Swagger UI at /docs): helmet's full set, with what Swagger UI needs. */
-export const DOCS_SECURITY_HEADERS: Readonly<Record<string, string>> = Object.freeze(
-  helmetHeaders({
-    contentSecurityPolicy: {
-      directives: {
-        defaultSrc: ["'self'"],
-        styleSrc: ["'self'", "'unsafe-inline'"],
-        imgSrc: ["'self'", 'data:'],
-        scriptSrc: ["'self'", "'unsafe-inline'"],
+/**
+ * helmet's full set for the HTML documentation (Swagger UI at /docs), with the inline script and
+ * styles Swagger UI needs. `upgrade-insecure-requests` only for a page that came over https: over
+ * plain HTTP by host name it sends every asset to an https:// the service does not serve, and the page
+ * stays blank (browsers exempt only localhost).
+ */
+function docsHeaders(https: boolean): Readonly<Record<string, string>> {
+  return Object.freeze(
+    helmetHeaders({
+      contentSecurityPolicy: {
+        directives: {
+          defaultSrc: ["'self'"],
+          styleSrc: ["'self'", "'unsafe-inline'"],
+          imgSrc: ["'self'", 'data:'],
+          scriptSrc: ["'self'", "'unsafe-inline'"],
+          ...(https ? {} : { upgradeInsecureRequests: null }),
+        },
       },
-    },
-  }),
-)
+    }),
+  )
+}
+
+/** The documentation's headers for a page served over https (directly or by a trusted proxy). */
+export const DOCS_SECURITY_HEADERS = docsHeaders(true)
+
+/** The documentation's headers over plain HTTP: the same, without `upgrade-insecure-requests`. */
+export const DOCS_HTTP_SECURITY_HEADERS = docsHeaders(false)

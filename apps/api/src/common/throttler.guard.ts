@@ -7,7 +7,9 @@ import { bearerTokenDigest } from './auth.guard.js'
 
 /**
  * Rate limit per consumer token (a digest of it, never the token itself), falling back to the client
- * address for unauthenticated routes. Over the limit: 429 rate_limited with Retry-After.
+ * address for unauthenticated routes: the connection's peer, or the address the proxies TRUST_PROXY
+ * names report (`X-Forwarded-For` from anyone else is ignored). Over the limit: 429 rate_limited with
+ * Retry-After.
  */
 @Injectable()
 export class TokenThrottlerGuard extends ThrottlerGuard {

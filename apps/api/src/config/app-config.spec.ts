@@ -101,6 +101,89 @@ describe('loadConfig', () => {
     }
   })
 
+  // A value that is set but empty, or holds no usable entry, is a bad value, not an unset one
+  // (api-contract.md, Configuration): each of these used to start and then do the wrong thing.
+  it.each([
+    [{ API_KEYS: '   ' }, 'API_KEYS', /expected one or more comma-separated tokens/],
+    [{ API_KEYS: '' }, 'API_KEYS', /expected one or more comma-separated tokens/],
+    [{ API_KEYS: ' , ,' }, 'API_KEYS', /expected one or more comma-separated tokens/],
+    [{ API_KEYS: 'good-token,has space' }, 'API_KEYS', /token 2 of 2 contains whitespace/],
+    [{ API_KEYS: 'tab\there' }, 'API_KEYS', /token 1 of 1 contains whitespace/],
+    [{ API_KEYS: 'caf\u00e9' }, 'API_KEYS', /token 1 of 1 contains whitespace or a character/],
+    [{ ALIGN_WEBHOOK_SECRET: ' ', ALIGN_API_KEY: 'k' }, 'ALIGN_WEBHOOK_SECRET', /expected one or more/],
+    [{ ALIGN_WEBHOOK_SECRET: ',' }, 'ALIGN_WEBHOOK_SECRET', /expected one or more/],
+    [{ CORS_ORIGINS: '' }, 'CORS_ORIGINS', /expected one or more comma-separated origins/],
+    [{ CORS_ORIGINS: 'http://localhost:8080/' }, 'CORS_ORIGINS', /got "http:\/\/localhost:8080\/"/],
+    [{ CORS_ORIGINS: 'localhost:8080' }, 'CORS_ORIGINS', /scheme:\/\/host\[:port\].*got "localhost:8080"/],
+    [
+      { CORS_ORIGINS: 'https://a.example,https://b.example/app' },
+      'CORS_ORIGINS',
+      /got "https:\/\/b.example\/app"/,
+    ],
+    [{ CORS_ORIGINS: '*' }, 'CORS_ORIGINS', /got "\*"/],
+    [{ CORS_ORIGINS: 'ftp://files.example' }, 'CORS_ORIGINS', /got "ftp:\/\/files.example"/],
+    [{ CORS_ORIGINS: 'https://app.example?x=1' }, 'CORS_ORIGINS', /got "https:\/\/app.example\?x=1"/],
+    [{ KYC_LINK_TTL: '0s' }, 'KYC_LINK_TTL', /expected a duration longer than zero/],
+    [{ KYC_LINK_TTL: '0' }, 'KYC_LINK_TTL', /expected a duration like 30s, 15m, 24h or 7d, got "0"/],
+    [{ WEBHOOK_WORKER_INTERVAL: '0ms' }, 'WEBHOOK_WORKER_INTERVAL', /longer than zero/],
+    [
+      { KYC_LINK_TTL: '5m', KYC_LINK_RENEWAL_MARGIN: '10m' },
+      'KYC_LINK_RENEWAL_MARGIN',
+      /shorter than KYC_LINK_TTL \(5m\), got "10m"/,
+    ],
+    [{ TRUST_PROXY: '' }, 'TRUST_PROXY', /expected off, a hop count/],
+    [{ TRUST_PROXY: 'true' }, 'TRUST_PROXY', /got "true"/],
+    [{ TRUST_PROXY: '-1' }, 'TRUST_PROXY', /got "-1"/],
+    [{ TRUST_PROXY: '10.0.0.0/33' }, 'TRUST_PROXY', /got "10.0.0.0\/33"/],
+    [{ TRUST_PROXY: '10.0.0.1,proxy.internal' }, 'TRUST_PROXY', /got "proxy.internal"/],
+    [{ TRUST_PROXY: '::1/129' }, 'TRUST_PROXY', /got "::1\/129"/],
+    [{ TRUST_PROXY: ' , ' }, 'TRUST_PROXY', /expected off, a hop count/],
+  ])('rejects %j naming %s', (env, name, detail) => {
+    let message = ''
+    try {
+      loadConfig(env)
+    } catch (e) {
+      expect(e).toBeInstanceOf(ConfigError)
+      message = (e as Error).message
+    }
+    expect(message).toMatch(new RegExp(`^Invalid configuration: ${name}: `))
+    expect(message).toMatch(detail)
+    expect(message).not.toContain('\n')
+  })
+
+  it('never echoes a bearer token or webhook secret in a refusal', () => {
+    for (const env of [{ API_KEYS: 'fine,secret token' }, { API_KEYS: 'secr\u00e9t' }]) {
+      expect(() => loadConfig(env)).toThrow(ConfigError)
+      expect(() => loadConfig(env)).not.toThrow(/secr/)
+    }
+  })
+
+  it('takes CORS origins as a browser sends them, lower-cased, without a default port', () => {
+    expect(
+      loadConfig({ CORS_ORIGINS: ' https://App.Example:443 , http://localhost:8080,http://[::1]:3000' })
+        .corsOrigins,
+    ).toEqual(['https://app.example', 'http://localhost:8080', 'http://[::1]:3000'])
+    expect(loadConfig({}).corsOrigins).toEqual([])
+  })
+
+  it.each([
+    [undefined, false],
+    ['off', false],
+    ['false', false],
+    ['0', false],
+    ['1', 1],
+    [' 2 ', 2],
+    ['127.0.0.1', ['127.0.0.1']],
+    ['10.0.0.0/8, 192.168.1.7 ,::1,fd00::/8', ['10.0.0.0/8', '192.168.1.7', '::1', 'fd00::/8']],
+    ['loopback,uniquelocal,linklocal', ['loopback', 'uniquelocal', 'linklocal']],
+  ])('TRUST_PROXY=%j trusts %j', (value, expected) => {
+    expect(loadConfig({ TRUST_PROXY: value }).trustProxy).toEqual(expected)
+  })
+
+  it('allows a zero renewal margin (renew only once expired)', () => {
+    expect(loadConfig({ KYC_LINK_RENEWAL_MARGIN: '0s' }).kycLink.renewalMarginMs).toBe(0)
+  })
+
   it('accepts RECONCILE_INTERVAL=0 (off) and RATE_LIMIT_PER_MINUTE=0 (off)', () => {
     const c = loadConfig({ RECONCILE_INTERVAL: '0', RATE_LIMIT_PER_MINUTE: '0' })
     expect(c.reconcile.intervalMs).toBe(0)

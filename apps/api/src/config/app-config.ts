@@ -1,4 +1,5 @@
 import { parseDuration } from '@align-kyc/domain'
+import { isIP } from 'node:net'
 import path from 'node:path'
 import { z } from 'zod'
 import { parseDatabaseUrl, type DatabaseTarget } from '../database/database-url.js'
@@ -30,7 +31,14 @@ export type AppConfig = {
   /** Redis shared by all instances for the rate limiter's counters; null: counted per process. */
   rateLimitRedisUrl: string | null
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent'
+  /** Browser origins allowed by CORS, as browsers send them in `Origin` (empty: no CORS). */
   corsOrigins: string[]
+  /**
+   * Whose `X-Forwarded-*` headers to believe: false (nobody: the connection's peer is the client), a
+   * hop count (the nearest N proxies, whoever they are), or proxy addresses/CIDRs (also `loopback`,
+   * `linklocal`, `uniquelocal`).
+   */
+  trustProxy: false | number | string[]
   bodyLimitBytes: number
   reconcile: { afterMs: number; intervalMs: number; batchSize: number }
   webhookWorker: { intervalMs: number; maxAttempts: number }
@@ -55,6 +63,114 @@ const list = (v: string | undefined) =>
     .map((s) => s.trim())
     .filter(Boolean)
 
+/**
+ * A comma-separated list: unset is `undefined` (the default applies); set but empty, or holding no
+ * entry, is a bad value (api-contract.md: "set but empty or holds no usable entry"). `what` names the
+ * entries in the message; entries are never echoed (they may be secrets).
+ */
+const nonEmptyList = (what: string) =>
+  z
+    .string()
+    .optional()
+    .transform((v, ctx) => {
+      if (v === undefined) return undefined
+      const entries = list(v)
+      if (entries.length === 0) {
+        ctx.addIssue({
+          code: 'custom',
+          message: `expected one or more comma-separated ${what}, got an empty value`,
+        })
+        return z.NEVER
+      }
+      return entries
+    })
+
+/**
+ * Bearer tokens: a token must be sendable as `Authorization: Bearer <token>`, so visible ASCII with no
+ * whitespace; anything else would start and then never match. Which entry is wrong is said by
+ * position, never by value.
+ */
+const tokenList = nonEmptyList('tokens').transform((tokens, ctx) => {
+  if (tokens === undefined) return undefined
+  const bad = tokens.findIndex((t) => !/^[\x21-\x7e]+$/.test(t))
+  if (bad >= 0) {
+    ctx.addIssue({
+      code: 'custom',
+      message:
+        `token ${bad + 1} of ${tokens.length} contains whitespace or a character a bearer token cannot ` +
+        'carry (expected comma-separated tokens of visible ASCII characters)',
+    })
+    return z.NEVER
+  }
+  return tokens
+})
+
+/**
+ * CORS origins as a browser sends them in `Origin`: `scheme://host[:port]`, nothing after it (not even
+ * a `/`), so that a typo fails at start rather than every preflight later. Scheme and host are
+ * case-insensitive and a default port is dropped, as the browser does.
+ */
+const originList = nonEmptyList('origins').transform((origins, ctx) => {
+  if (origins === undefined) return []
+  const out: string[] = []
+  for (const entry of origins) {
+    let origin: string | null = null
+    const scheme = /^(https?):\/\//i.exec(entry)
+    if (scheme && !/[/?#@\\]/.test(entry.slice(scheme[0].length))) {
+      try {
+        origin = new URL(entry).origin
+      } catch {
+        origin = null
+      }
+    }
+    if (!origin || origin === 'null') {
+      ctx.addIssue({
+        code: 'custom',
+        message:
+          'expected comma-separated origins as a browser sends them, scheme://host[:port] with no path ' +
+          `(e.g. https://app.example.com,http://localhost:8080), got "${entry}"`,
+      })
+      return z.NEVER
+    }
+    out.push(origin)
+  }
+  return out
+})
+
+const PROXY_RANGE_NAMES = ['loopback', 'linklocal', 'uniquelocal']
+
+/** One proxy address, CIDR or range name, as @fastify/proxy-addr (Fastify's trustProxy) takes them. */
+function isProxyAddress(entry: string): boolean {
+  if (PROXY_RANGE_NAMES.includes(entry)) return true
+  const [address, prefix, ...rest] = entry.split('/')
+  const family = isIP(address ?? '')
+  if (family === 0 || rest.length) return false
+  if (prefix === undefined) return true
+  return /^\d{1,3}$/.test(prefix) && Number(prefix) <= (family === 4 ? 32 : 128)
+}
+
+const trustProxy = z
+  .string()
+  .optional()
+  .transform((v, ctx): false | number | string[] => {
+    if (v === undefined) return false
+    const t = v.trim().toLowerCase()
+    if (t === 'off' || t === 'false' || t === '0') return false
+    if (/^\d{1,2}$/.test(t)) return Number(t)
+    const entries = list(t)
+    const bad = entries.find((e) => !isProxyAddress(e))
+    if (entries.length === 0 || bad !== undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        message:
+          'expected off, a hop count (1, 2, ...) or comma-separated proxy addresses/CIDRs ' +
+          `(e.g. 10.0.0.0/8,loopback), got "${bad ?? v}"`,
+      })
+      return z.NEVER
+    }
+    return entries
+  })
+
 const int = (min: number, max: number, fallback: number) =>
   z
     .string()
@@ -69,22 +185,36 @@ const int = (min: number, max: number, fallback: number) =>
       return n
     })
 
-const duration = (fallback: string, allowZero = false) =>
+/**
+ * A duration (`30s`, `15m`, `24h`, `7d`). `zero`: what a zero duration means: `refused` (a bad value:
+ * a zero TTL or polling interval is never meant), `allowed` (a real value), or `off` (also as `0`).
+ */
+const duration = (fallback: string, zero: 'refused' | 'allowed' | 'off' = 'refused') =>
   z
     .string()
     .optional()
     .transform((v, ctx) => {
       const text = v === undefined || v.trim() === '' ? fallback : v.trim()
-      if (allowZero && text === '0') return 0
+      if (zero !== 'refused' && text === '0') return 0
+      let ms: number
       try {
-        return parseDuration(text)
+        ms = parseDuration(text)
       } catch {
+        const off = zero === 'off' ? ' (or 0 to turn it off)' : ''
         ctx.addIssue({
           code: 'custom',
-          message: `expected a duration like 30s, 15m, 24h or 7d${allowZero ? ' (or 0 to turn it off)' : ''}, got "${text}"`,
+          message: `expected a duration like 30s, 15m, 24h or 7d${off}, got "${text}"`,
         })
         return z.NEVER
       }
+      if (ms === 0 && zero === 'refused') {
+        ctx.addIssue({
+          code: 'custom',
+          message: `expected a duration longer than zero (like 30s, 15m, 24h or 7d), got "${text}"`,
+        })
+        return z.NEVER
+      }
+      return ms
     })
 
 const bool = (fallback: boolean) =>
@@ -136,13 +266,13 @@ const envSchema = z.object({
     .optional(),
   ALIGN_API_KEY: z.string().optional(),
   ALIGN_BASE_URL: url,
-  ALIGN_WEBHOOK_SECRET: z.string().optional(),
+  ALIGN_WEBHOOK_SECRET: nonEmptyList('keys'),
   ALIGN_WEBHOOK_URL: url,
   ALIGN_EMULATOR_STATE_FILE: z.string().optional(),
   ALIGN_TIMEOUT_MS: int(1, 600_000, 10_000),
   KYC_LINK_TTL: duration('24h'),
-  KYC_LINK_RENEWAL_MARGIN: duration('5m'),
-  API_KEYS: z.string().optional(),
+  KYC_LINK_RENEWAL_MARGIN: duration('5m', 'allowed'),
+  API_KEYS: tokenList,
   RATE_LIMIT_PER_MINUTE: int(0, 10_000_000, 600),
   RATE_LIMIT_REDIS_URL: z
     .string()
@@ -167,10 +297,11 @@ const envSchema = z.object({
       message: 'expected fatal, error, warn, info, debug, trace or silent',
     })
     .optional(),
-  CORS_ORIGINS: z.string().optional(),
+  CORS_ORIGINS: originList,
+  TRUST_PROXY: trustProxy,
   BODY_LIMIT_BYTES: int(1024, 50 * 1024 * 1024, 100 * 1024),
-  RECONCILE_AFTER: duration('15m'),
-  RECONCILE_INTERVAL: duration('1m', true),
+  RECONCILE_AFTER: duration('15m', 'allowed'),
+  RECONCILE_INTERVAL: duration('1m', 'off'),
   RECONCILE_BATCH_SIZE: int(1, 1000, 50),
   WEBHOOK_WORKER_INTERVAL: duration('2s'),
   WEBHOOK_MAX_ATTEMPTS: int(1, 100, 12),
@@ -217,7 +348,7 @@ export function loadConfig(env: Record<string, string | undefined>): AppConfig {
     )
   }
   const production = isProduction({ nodeEnv, align: { environment } })
-  let apiKeys = list(e.API_KEYS)
+  let apiKeys = e.API_KEYS ?? []
   if (production && apiKeys.length === 0) {
     throw new ConfigError(
       'Invalid configuration: API_KEYS: required in production (comma-separated bearer tokens)',
@@ -226,11 +357,13 @@ export function loadConfig(env: Record<string, string | undefined>): AppConfig {
   const usingDevToken = apiKeys.length === 0
   if (usingDevToken) apiKeys = [DEV_API_TOKEN]
   if (e.KYC_LINK_RENEWAL_MARGIN >= e.KYC_LINK_TTL) {
+    const text = (name: string, fallback: string) => env[name]?.trim() || fallback
     throw new ConfigError(
-      'Invalid configuration: KYC_LINK_RENEWAL_MARGIN: expected a duration shorter than KYC_LINK_TTL',
+      `Invalid configuration: KYC_LINK_RENEWAL_MARGIN: expected a duration shorter than KYC_LINK_TTL ` +
+        `(${text('KYC_LINK_TTL', '24h')}), got "${text('KYC_LINK_RENEWAL_MARGIN', '5m')}"`,
     )
   }
-  const webhookSecrets = list(e.ALIGN_WEBHOOK_SECRET)
+  const webhookSecrets = e.ALIGN_WEBHOOK_SECRET ?? []
   return {
     nodeEnv,
     port: e.PORT,
@@ -253,7 +386,8 @@ export function loadConfig(env: Record<string, string | undefined>): AppConfig {
     rateLimitPerMinute: e.RATE_LIMIT_PER_MINUTE,
     rateLimitRedisUrl: e.RATE_LIMIT_REDIS_URL,
     logLevel: e.LOG_LEVEL ?? 'info',
-    corsOrigins: list(e.CORS_ORIGINS),
+    corsOrigins: e.CORS_ORIGINS,
+    trustProxy: e.TRUST_PROXY,
     bodyLimitBytes: e.BODY_LIMIT_BYTES,
     reconcile: {
       afterMs: e.RECONCILE_AFTER,
