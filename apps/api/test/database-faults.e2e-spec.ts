@@ -237,7 +237,7 @@ describe('database faults: dropped connections, outages, a full disk (e2e)', () 
         await c.query(`ALTER TABLE ALL IN TABLESPACE pg_default SET TABLESPACE "${tablespace}"`)
         await c.query(`ALTER INDEX ALL IN TABLESPACE pg_default SET TABLESPACE "${tablespace}"`)
       }, db.url)
-      service = await ServiceProcess.start(serviceEnv(emulator, db.url, { DATABASE_DISK_FULL_HOLD: '2s' }))
+      service = await ServiceProcess.start(serviceEnv(emulator, db.url, { READINESS_DISK_FULL_HOLD: '2s' }))
       prisma = testPrisma(db.url)
     })
     afterAll(async () => {
