@@ -12,7 +12,7 @@ const REPEAT_MS = 60_000
  */
 export class OutageLog {
   private downSince: number | null = null
-  private loggedAt = 0
+  private loggedAt: number | null = null
 
   constructor(
     private readonly logger: Logger,
@@ -29,7 +29,7 @@ export class OutageLog {
     const fault = this.database.observe(e)
     if (!fault) return false
     if (this.downSince === null) this.downSince = now
-    if (now - this.loggedAt >= REPEAT_MS) {
+    if (this.loggedAt === null || now - this.loggedAt >= REPEAT_MS) {
       this.loggedAt = now
       const since = now - this.downSince
       this.logger.warn(
@@ -44,7 +44,7 @@ export class OutageLog {
     if (this.downSince === null) return
     this.logger.log(`database reachable again after ${Math.round((now - this.downSince) / 1000)} s`)
     this.downSince = null
-    this.loggedAt = 0
+    this.loggedAt = null
   }
 }
 
