@@ -220,12 +220,13 @@ describe('database faults: dropped connections, outages, a full disk (e2e)', () 
     let db: Awaited<ReturnType<typeof createTestDatabase>>
     let service: ServiceProcess
     let prisma: ReturnType<typeof testPrisma>
-    const mountPoint = mkdtempSync(path.join(tmpdir(), 'align-kyc-e2e-tmpfs-'))
+    let mountPoint = ''
     const tablespace = `align_kyc_e2e_full_${process.pid}`
     let mounted = false
 
     beforeAll(async () => {
       // Needs root (CI and this machine run as root): mount a 4 MB tmpfs the server may write to.
+      mountPoint = mkdtempSync(path.join(tmpdir(), 'align-kyc-e2e-tmpfs-'))
       execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=4m,mode=0700', 'tmpfs', mountPoint])
       mounted = true
       execFileSync('chown', ['postgres:postgres', mountPoint])
@@ -247,7 +248,7 @@ describe('database faults: dropped connections, outages, a full disk (e2e)', () 
       await db?.drop()
       await admin((c) => c.query(`DROP TABLESPACE IF EXISTS "${tablespace}"`)).catch(() => undefined)
       if (mounted) execFileSync('umount', [mountPoint])
-      rmSync(mountPoint, { recursive: true, force: true })
+      if (mountPoint) rmSync(mountPoint, { recursive: true, force: true })
     })
 
     it('answers writes 503 database_unavailable, half-writes nothing, is not ready for a while, then recovers', async () => {
