@@ -40,7 +40,13 @@ export function ApiProblems(...codes: ErrorCode[]) {
   )
 }
 
-/** Bearer-protected route: documents auth and the problems every such route can give. */
+/**
+ * Bearer-protected route: documents auth and the problems every such route can give (each one reads
+ * the database, so each can answer 503 database_unavailable).
+ */
 export function ApiProtected(...codes: ErrorCode[]) {
-  return applyDecorators(ApiBearerAuth(), ApiProblems('unauthorized', 'rate_limited', ...codes))
+  return applyDecorators(
+    ApiBearerAuth(),
+    ApiProblems('unauthorized', 'rate_limited', ...codes, 'database_unavailable'),
+  )
 }

@@ -16,6 +16,7 @@ export type ErrorCode =
   | 'rate_limited'
   | 'upstream_error'
   | 'upstream_unavailable'
+  | 'database_unavailable'
   | 'internal_error'
 
 /** The single table from error code to HTTP status and problem title. */
@@ -36,6 +37,7 @@ export const ERROR_TABLE: Readonly<Record<ErrorCode, { status: number; title: st
   rate_limited: { status: 429, title: 'Too many requests' },
   upstream_error: { status: 502, title: 'Align answered with an error' },
   upstream_unavailable: { status: 503, title: 'Align is unavailable' },
+  database_unavailable: { status: 503, title: 'The database is unavailable' },
   internal_error: { status: 500, title: 'Internal error' },
 }
 

@@ -7,10 +7,35 @@ import {
   AlignTimeoutError,
 } from '@align-kyc/align-client'
 import type { FastifyReply, FastifyRequest } from 'fastify'
+import { databaseFault, type DatabaseFault } from '../database/database-errors.js'
+import { DatabaseHealth } from '../database/database-health.js'
 import { AppError, ERROR_TABLE, type ErrorCode } from './app-error.js'
 
 /** Seconds a client is told to wait when Align is unavailable. */
 const UPSTREAM_RETRY_AFTER_SECONDS = 5
+
+/** What a client is told when the database fails for a reason that passes (see database-errors.ts). */
+const DATABASE_UNAVAILABLE: Record<DatabaseFault['kind'], { detail: string; retryAfterSeconds: number }> = {
+  unreachable: {
+    detail: 'The database cannot be reached right now; try again shortly.',
+    retryAfterSeconds: 5,
+  },
+  disk_full: {
+    detail: 'The database is out of disk space, so this change was not saved; try again later.',
+    retryAfterSeconds: 30,
+  },
+  resources: {
+    detail:
+      'The database is out of resources right now, so this request was not completed; try again shortly.',
+    retryAfterSeconds: 5,
+  },
+}
+
+/** A database outage as the API reports it: 503 database_unavailable with Retry-After. */
+export function databaseUnavailable(fault: DatabaseFault): AppError {
+  const { detail, retryAfterSeconds } = DATABASE_UNAVAILABLE[fault.kind]
+  return new AppError('database_unavailable', detail, { retryAfterSeconds })
+}
 
 export type Problem = {
   type: string
@@ -36,6 +61,8 @@ export function toAppError(err: unknown): AppError {
   if (err instanceof AlignResponseError)
     return new AppError('upstream_error', 'Align answered with an unexpected body.')
   if (err instanceof AlignError) return new AppError('upstream_error', 'The request to Align failed.')
+  const fault = databaseFault(err)
+  if (fault) return databaseUnavailable(fault)
   if (err instanceof HttpException) return fromHttpException(err)
   const e = err as { statusCode?: number; code?: string; message?: string }
   // Errors raised by Fastify itself before a route runs (body parsing, size limit, media type).
@@ -113,6 +140,8 @@ export function toProblem(err: AppError, instance?: string): Problem {
 export class ProblemFilter implements ExceptionFilter {
   private readonly logger = new Logger('Errors')
 
+  constructor(private readonly database: DatabaseHealth) {}
+
   catch(exception: unknown, host: ArgumentsHost): void {
     const ctx = host.switchToHttp()
     const reply = ctx.getResponse<FastifyReply>()
@@ -120,6 +149,10 @@ export class ProblemFilter implements ExceptionFilter {
     const error = toAppError(exception)
     if (error.code === 'internal_error') {
       this.logger.error({ msg: 'unhandled error', reqId: request.id, err: exception })
+    } else if (error.code === 'database_unavailable') {
+      // Only the classified reason: a driver's message may quote the statement or its values.
+      const fault = this.database.observe(exception)
+      this.logger.warn({ msg: `database_unavailable: ${fault?.reason ?? error.detail}`, reqId: request.id })
     } else if (error.status >= 500) {
       this.logger.warn({
         msg: `${error.code}: ${exception instanceof Error ? exception.message : String(exception)}`,

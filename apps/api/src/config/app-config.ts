@@ -42,6 +42,8 @@ export type AppConfig = {
   bodyLimitBytes: number
   reconcile: { afterMs: number; intervalMs: number; batchSize: number }
   webhookWorker: { intervalMs: number; maxAttempts: number }
+  /** After a write fails for lack of disk space, /health/ready answers 503 this long (0: not at all). */
+  readinessDiskFullHoldMs: number
 }
 
 /**
@@ -305,6 +307,7 @@ const envSchema = z.object({
   RECONCILE_BATCH_SIZE: int(1, 1000, 50),
   WEBHOOK_WORKER_INTERVAL: duration('2s'),
   WEBHOOK_MAX_ATTEMPTS: int(1, 100, 12),
+  READINESS_DISK_FULL_HOLD: duration('30s', true),
 })
 
 /**
@@ -395,5 +398,6 @@ export function loadConfig(env: Record<string, string | undefined>): AppConfig {
       batchSize: e.RECONCILE_BATCH_SIZE,
     },
     webhookWorker: { intervalMs: e.WEBHOOK_WORKER_INTERVAL, maxAttempts: e.WEBHOOK_MAX_ATTEMPTS },
+    readinessDiskFullHoldMs: e.READINESS_DISK_FULL_HOLD,
   }
 }

@@ -3,10 +3,11 @@ import { Global, Logger, Module } from '@nestjs/common'
 import { PGlite } from '@electric-sql/pglite'
 import { PrismaPg } from '@prisma/adapter-pg'
 import { PrismaPGlite } from 'pglite-prisma-adapter'
-import pg from 'pg'
 import { APP_CONFIG } from '../config/config.module.js'
 import type { AppConfig } from '../config/app-config.js'
+import { DatabaseHealth } from './database-health.js'
 import { Migrator } from './migrator/migrator.js'
+import { createPgPool } from './pg-connections.js'
 import { PrismaService } from './prisma.service.js'
 import { pgDatabase, pgliteDatabase } from './sql.js'
 
@@ -24,7 +25,7 @@ export async function openDatabase(config: AppConfig): Promise<PrismaService> {
     }
     // One pool for Prisma and for the plain-SQL hot paths. A request waits at most the Align timeout
     // plus a margin for a connection (link renewals hold one while Align answers).
-    const pool = new pg.Pool({
+    const pool = createPgPool({
       connectionString: target.url,
       max: 20,
       connectionTimeoutMillis: config.align.timeoutMs + 10_000,
@@ -50,7 +51,8 @@ export async function openDatabase(config: AppConfig): Promise<PrismaService> {
 @Module({
   providers: [
     { provide: PrismaService, inject: [APP_CONFIG], useFactory: (config: AppConfig) => openDatabase(config) },
+    DatabaseHealth,
   ],
-  exports: [PrismaService],
+  exports: [PrismaService, DatabaseHealth],
 })
 export class DatabaseModule {}

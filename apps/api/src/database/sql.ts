@@ -35,7 +35,11 @@ function prepared(text: string, values: unknown[]): pg.QueryConfig {
   return { name, text, values }
 }
 
-/** On the pg pool that @prisma/adapter-pg also uses. */
+/**
+ * On the pg pool that @prisma/adapter-pg also uses. The pool must come from createPgPool
+ * (pg-connections.ts): a client checked out here for a transaction then has an error listener for
+ * the time it is out, so a backend terminated mid-transaction fails the transaction, not the process.
+ */
 export function pgDatabase(pool: pg.Pool): SqlDatabase {
   return {
     query: async <T>(text: string, params: unknown[] = []) =>

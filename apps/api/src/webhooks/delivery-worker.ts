@@ -3,6 +3,8 @@ import { AlignAbortError, type AlignCustomer } from '@align-kyc/align-client'
 import { AlignGateway } from '../align/align.module.js'
 import { APP_CONFIG } from '../config/config.module.js'
 import type { AppConfig } from '../config/app-config.js'
+import { DatabaseHealth } from '../database/database-health.js'
+import { describeFailure, OutageLog } from '../database/outage-log.js'
 import { readAlignCustomer } from '../kyc/kyc-observation.js'
 import { DELIVERY_POLICY, retryDelayMs } from './delivery-policy.js'
 import { WebhooksRepository, type ClaimedDelivery } from './webhooks.repository.js'
@@ -29,13 +31,20 @@ export class DeliveryWorker implements OnApplicationBootstrap, OnModuleDestroy {
   private stopped = false
   private readonly abort = new AbortController()
   private readonly leaseMs: number
+  private readonly outage: OutageLog
 
   constructor(
     private readonly deliveries: WebhooksRepository,
     private readonly align: AlignGateway,
+    private readonly database: DatabaseHealth,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {
     this.leaseMs = config.align.timeoutMs + DELIVERY_POLICY.leaseMarginMs
+    this.outage = new OutageLog(
+      this.logger,
+      database,
+      `the webhook worker tries again every ${config.webhookWorker.intervalMs / 1000} s`,
+    )
   }
 
   onApplicationBootstrap(): void {
@@ -61,7 +70,9 @@ export class DeliveryWorker implements OnApplicationBootstrap, OnModuleDestroy {
       return
     }
     this.running = this.drain()
-      .catch((e: unknown) => this.logger.warn(`delivery round failed: ${message(e)}`))
+      .catch((e: unknown) => {
+        if (!this.outage.failed(e)) this.logger.warn(`delivery round failed: ${this.message(e)}`)
+      })
       .finally(() => {
         this.running = null
         if (this.again && !this.stopped) {
@@ -81,9 +92,12 @@ export class DeliveryWorker implements OnApplicationBootstrap, OnModuleDestroy {
     this.deliveries
       .releaseParked(DELIVERY_POLICY.releaseBatch)
       .then((n) => {
+        this.outage.succeeded()
         if (n) this.logger.log(`released ${n} parked deliveries whose customer is now recorded`)
       })
-      .catch((e: unknown) => this.logger.warn(`releasing parked deliveries failed: ${message(e)}`))
+      .catch((e: unknown) => {
+        if (!this.outage.failed(e)) this.logger.warn(`releasing parked deliveries failed: ${this.message(e)}`)
+      })
       .finally(() => this.kick())
   }
 
@@ -91,6 +105,7 @@ export class DeliveryWorker implements OnApplicationBootstrap, OnModuleDestroy {
     this.again = false
     while (!this.stopped) {
       const claimed = await this.deliveries.claimDue(DELIVERY_POLICY.batchSize, this.leaseMs)
+      this.outage.succeeded()
       if (claimed.length === 0) return
       await Promise.all(claimed.map((c) => this.process(c)))
     }
@@ -136,28 +151,29 @@ export class DeliveryWorker implements OnApplicationBootstrap, OnModuleDestroy {
       const delay = retryDelayMs(claim.attempts)
       const status = await this.deliveries.recordFailure(
         claim,
-        message(e),
+        this.message(e),
         delay,
         this.config.webhookWorker.maxAttempts,
       )
       if (status === 'failed') {
         this.logger.error(
-          `delivery ${claim.id} failed for good after ${claim.attempts} attempts: ${message(e)}`,
+          `delivery ${claim.id} failed for good after ${claim.attempts} attempts: ${this.message(e)}`,
         )
       } else if (status === 'pending') {
         this.logger.warn(
-          `delivery ${claim.id} attempt ${claim.attempts} failed (${message(e)}); next in ${Math.round(delay)} ms`,
+          `delivery ${claim.id} attempt ${claim.attempts} failed (${this.message(e)}); next in ${Math.round(delay)} ms`,
         )
       }
     } catch (e2) {
       // The lease runs out and the delivery is retried then.
+      if (this.outage.failed(e2)) return
       this.logger.warn(
-        `delivery ${claim.id}: could not record the failure (${message(e2)}); retried after the lease`,
+        `delivery ${claim.id}: could not record the failure (${this.message(e2)}); retried after the lease`,
       )
     }
   }
-}
 
-function message(e: unknown): string {
-  return e instanceof Error ? `${e.name}: ${e.message}` : String(e)
+  private message(e: unknown): string {
+    return describeFailure(e, this.database)
+  }
 }

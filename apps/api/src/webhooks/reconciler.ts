@@ -2,6 +2,8 @@ import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnModuleD
 import { ModuleRef } from '@nestjs/core'
 import { APP_CONFIG } from '../config/config.module.js'
 import type { AppConfig } from '../config/app-config.js'
+import { DatabaseHealth } from '../database/database-health.js'
+import { describeFailure, OutageLog } from '../database/outage-log.js'
 import { KycService } from '../kyc/kyc.service.js'
 import { WebhooksRepository } from './webhooks.repository.js'
 
@@ -21,12 +23,20 @@ export class Reconciler implements OnApplicationBootstrap, OnModuleDestroy {
   private running: Promise<void> | null = null
   private stopped = false
   private kyc!: KycService
+  private readonly outage: OutageLog
 
   constructor(
     private readonly repository: WebhooksRepository,
     private readonly moduleRef: ModuleRef,
+    private readonly database: DatabaseHealth,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
-  ) {}
+  ) {
+    this.outage = new OutageLog(
+      this.logger,
+      database,
+      `the reconciler tries again every ${config.reconcile.intervalMs / 1000} s`,
+    )
+  }
 
   onApplicationBootstrap(): void {
     // KycModule is a dynamic module (forRoot(config)) that AppModule imports once; importing it here
@@ -52,7 +62,10 @@ export class Reconciler implements OnApplicationBootstrap, OnModuleDestroy {
     if (this.running || this.stopped) return
     this.running = this.runOnce()
       .then(() => undefined)
-      .catch((e: unknown) => this.logger.warn(`reconciliation round failed: ${(e as Error).message}`))
+      .catch((e: unknown) => {
+        if (!this.outage.failed(e))
+          this.logger.warn(`reconciliation round failed: ${describeFailure(e, this.database)}`)
+      })
       .finally(() => (this.running = null))
   }
 
@@ -60,6 +73,7 @@ export class Reconciler implements OnApplicationBootstrap, OnModuleDestroy {
   async runOnce(): Promise<number> {
     const { afterMs, batchSize } = this.config.reconcile
     const ids = await this.repository.claimStaleCustomers(new Date(Date.now() - afterMs), batchSize)
+    this.outage.succeeded()
     if (ids.length === 0) return 0
     let synced = 0
     const queue = [...ids]
@@ -70,7 +84,8 @@ export class Reconciler implements OnApplicationBootstrap, OnModuleDestroy {
           synced++
         } catch (e) {
           // Claimed already (last_synced_at bumped): tried again after RECONCILE_AFTER.
-          this.logger.warn(`sync of ${id} failed: ${(e as Error).message}`)
+          if (!this.outage.failed(e))
+            this.logger.warn(`sync of ${id} failed: ${describeFailure(e, this.database)}`)
         }
       }
     }

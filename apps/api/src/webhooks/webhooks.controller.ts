@@ -42,7 +42,7 @@ export class WebhooksController {
   @ApiHeader({ name: ALIGN_SIGNATURE_HEADER, required: true, description: 'Hex HMAC-SHA256 of the raw body' })
   @ApiBody({ type: AlignWebhookEventDto })
   @ApiOkResponse({ type: WebhookAckDto, description: 'Stored (or stored before)' })
-  @ApiProblems('invalid_signature', 'invalid_webhook', 'payload_too_large')
+  @ApiProblems('invalid_signature', 'invalid_webhook', 'payload_too_large', 'database_unavailable')
   async receive(
     @Req() req: FastifyRequest,
     @Headers(ALIGN_SIGNATURE_HEADER) signature?: string,

@@ -9,6 +9,7 @@ import {
   type SqlMigrationAwareDriverAdapterFactory,
 } from '@prisma/driver-adapter-utils'
 import pg from 'pg'
+import { guardClient } from '../pg-connections.js'
 import { pgMigrationAdapter } from './pg-adapter.js'
 import { pgliteMigrationAdapter } from './pglite-adapter.js'
 
@@ -74,6 +75,7 @@ export class Migrator {
       })
     }
     const lock = new pg.Client({ connectionString: target.url })
+    guardClient(lock)
     await lock.connect()
     try {
       await lock.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK_KEY.toString()])

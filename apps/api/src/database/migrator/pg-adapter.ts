@@ -1,6 +1,7 @@
 import pg from 'pg'
 import { PrismaPg } from '@prisma/adapter-pg'
 import type { SqlMigrationAwareDriverAdapterFactory } from '@prisma/driver-adapter-utils'
+import { createPgPool, guardClient } from '../pg-connections.js'
 
 /*
  * Driver-adapter factory for Prisma's wasm schema engine against a real PostgreSQL server.
@@ -28,7 +29,7 @@ function rewriteCharColumns<T>(result: T): T {
 }
 
 function patchedPool(config: pg.PoolConfig): pg.Pool {
-  const pool = new pg.Pool({ ...config, max: 2 })
+  const pool = createPgPool({ ...config, max: 2 })
   pool.on('connect', (client) => {
     const query = client.query.bind(client) as (...args: unknown[]) => unknown
     ;(client as { query: unknown }).query = (...args: unknown[]) => {
@@ -82,6 +83,7 @@ export function pgMigrationAdapter(databaseUrl: string): ClosableMigrationAdapte
     connect: async () => wholeScripts(await main.connect()),
     async connectToShadowDb() {
       const admin = new pg.Client(config)
+      guardClient(admin)
       await admin.connect()
       const name = `prisma_shadow_${process.pid}_${Date.now()}`
       await admin.query(`CREATE DATABASE "${name}"`)
