@@ -307,7 +307,7 @@ const envSchema = z.object({
   RECONCILE_BATCH_SIZE: int(1, 1000, 50),
   WEBHOOK_WORKER_INTERVAL: duration('2s'),
   WEBHOOK_MAX_ATTEMPTS: int(1, 100, 12),
-  READINESS_DISK_FULL_HOLD: duration('30s', true),
+  READINESS_DISK_FULL_HOLD: duration('30s', 'off'),
 })
 
 /**
