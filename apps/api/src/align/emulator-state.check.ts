@@ -51,10 +51,9 @@ export function emulatorStateProblem(input: {
   }
   return (
     `Align emulator state lost: ${what} in ${where} ${unknownCustomers + unknownLinks === 1 ? 'is' : 'are'} ` +
-    `unknown to the built-in Align emulator, ` +
-    `whose state file ${file} ${input.fileExisted ? 'does not hold them' : 'is missing'}, so their ` +
-    `links would open as 404 and sync would fail. Restore ${file}, ${fromScratch}, or set ` +
-    `ALIGN_EMULATOR_STATE_FILE=none to start anyway.`
+    `unknown to the built-in Align emulator (its state file ${file} ` +
+    `${input.fileExisted ? 'does not hold them' : 'is missing'}), so their links would open as 404. ` +
+    `Restore that file, ${fromScratch}, or set ALIGN_EMULATOR_STATE_FILE=none to start anyway.`
   )
 }
 
