@@ -62,6 +62,10 @@ function shutDownOnSignals(app: Awaited<ReturnType<typeof createApp>>): void {
 }
 
 main().catch((e: unknown) => {
+  if (e instanceof ConfigError) {
+    process.stderr.write(`${e.message}\n`) // found after the configuration was read, e.g. lost emulator state
+    process.exit(78)
+  }
   process.stderr.write(`start-up failed: ${e instanceof Error ? e.message : String(e)}\n`)
   process.exit(1)
 })

@@ -1,11 +1,22 @@
+import { access } from 'node:fs/promises'
 import http from 'node:http'
 import https from 'node:https'
-import { Global, Injectable, Logger, Module, type OnApplicationShutdown } from '@nestjs/common'
+import {
+  Global,
+  Inject,
+  Injectable,
+  Logger,
+  Module,
+  type OnApplicationBootstrap,
+  type OnApplicationShutdown,
+} from '@nestjs/common'
 import { HttpModule, HttpService } from '@nestjs/axios'
 import { AlignClient } from '@align-kyc/align-client'
 import type { AlignEmulator } from '@align-kyc/align-client/testing'
 import { APP_CONFIG } from '../config/config.module.js'
-import type { AppConfig } from '../config/app-config.js'
+import { ConfigError, type AppConfig } from '../config/app-config.js'
+import { EMULATOR_CHECK_SAMPLE, emulatorStateProblem } from './emulator-state.check.js'
+import { EmulatorStateRepository } from './emulator-state.repository.js'
 
 /** Align as this process sees it: the client, and in local mode the in-process emulator behind it. */
 @Injectable()
@@ -17,6 +28,8 @@ export class AlignGateway implements OnApplicationShutdown {
     /** HMAC keys that webhook signatures are checked against (rotation: several). */
     readonly webhookSecrets: string[],
     readonly emulator: AlignEmulator | null,
+    /** The emulator's state file, and whether it existed when the emulator started. */
+    readonly emulatorStateFile: { path: string; existed: boolean } | null = null,
   ) {}
 
   /**
@@ -36,16 +49,50 @@ export class AlignGateway implements OnApplicationShutdown {
   }
 }
 
+/**
+ * Local mode: refuses to start (exit 78, one line) when the emulator has lost customers or links
+ * the database holds (see emulatorStateProblem). A bootstrap hook rather than part of the gateway's
+ * factory, so that the refusal reaches main.ts as it is instead of through Nest's error dump.
+ */
+@Injectable()
+export class EmulatorStateCheck implements OnApplicationBootstrap {
+  constructor(
+    private readonly gateway: AlignGateway,
+    private readonly references: EmulatorStateRepository,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  async onApplicationBootstrap(): Promise<void> {
+    const { emulator, emulatorStateFile } = this.gateway
+    if (!emulator || !emulatorStateFile) return
+    const problem = emulatorStateProblem({
+      database: this.config.database,
+      stateFile: emulatorStateFile.path,
+      fileExisted: emulatorStateFile.existed,
+      references: await this.references.newestReferences(EMULATOR_CHECK_SAMPLE, new Date()),
+      emulator: emulator.snapshot(),
+    })
+    if (problem) throw new ConfigError(problem)
+  }
+}
+
 async function createGateway(config: AppConfig, http: HttpService): Promise<AlignGateway> {
   const logger = new Logger('Align')
   const { align } = config
   if (align.environment === 'local') {
     const { AlignEmulator } = await import('@align-kyc/align-client/testing')
+    const stateFile = align.emulatorStateFile
     const emulator = new AlignEmulator({
       linkTtlMs: config.kycLink.ttlMs,
-      ...(align.emulatorStateFile ? { stateFile: align.emulatorStateFile } : {}),
+      ...(stateFile ? { stateFile } : {}),
       logger: { info: (m) => logger.debug(m), warn: (m) => logger.warn(m) },
     })
+    const fileExisted = stateFile
+      ? await access(stateFile).then(
+          () => true,
+          () => false,
+        )
+      : false
     const { url } = await emulator.start()
     logger.log(`local mode: built-in Align emulator at ${url} (no network)`)
     const client = new AlignClient({
@@ -55,7 +102,12 @@ async function createGateway(config: AppConfig, http: HttpService): Promise<Alig
       http: http.axiosRef,
     })
     const secrets = align.webhookSecrets.length ? align.webhookSecrets : [emulator.apiKey]
-    return new AlignGateway(client, secrets, emulator)
+    return new AlignGateway(
+      client,
+      secrets,
+      emulator,
+      stateFile ? { path: stateFile, existed: fileExisted } : null,
+    )
   }
   const client = new AlignClient({
     apiKey: align.apiKey!,
@@ -80,7 +132,15 @@ async function createGateway(config: AppConfig, http: HttpService): Promise<Alig
       proxy: false,
     }),
   ],
-  providers: [{ provide: AlignGateway, inject: [APP_CONFIG, HttpService], useFactory: createGateway }],
+  providers: [
+    EmulatorStateRepository,
+    {
+      provide: AlignGateway,
+      inject: [APP_CONFIG, HttpService],
+      useFactory: createGateway,
+    },
+    EmulatorStateCheck,
+  ],
   exports: [AlignGateway],
 })
 export class AlignModule {}

@@ -55,10 +55,10 @@ export class ServiceProcess {
 
   private waitForListening(timeoutMs: number): Promise<void> {
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(
-        () => reject(new Error(`service did not start in ${timeoutMs} ms:\n${this.log}`)),
-        timeoutMs,
-      )
+      const timer = setTimeout(() => {
+        this.child.kill('SIGKILL') // not left running behind a failed test
+        reject(new Error(`service did not start in ${timeoutMs} ms:\n${this.log}`))
+      }, timeoutMs)
       const onData = (chunk: Buffer) => {
         this.output.push(chunk.toString())
         const m = /listening on (http:\/\/[\d.]+:\d+)/.exec(this.log)

@@ -10,7 +10,7 @@ import http from 'node:http'
 import https from 'node:https'
 import type { AddressInfo } from 'node:net'
 import { randomBytes, randomUUID } from 'node:crypto'
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises'
+import { mkdir, open, readFile, rename } from 'node:fs/promises'
 import path from 'node:path'
 import { z } from 'zod'
 import {
@@ -46,9 +46,12 @@ export type AlignEmulatorOptions = {
   /** Where to report deliveries. Default: silent. */
   logger?: AlignEmulatorLogger
   /**
-   * A JSON file that keeps customers, links and webhook registrations across restarts (written after
-   * every change, atomically). On start it is read back, and its port is reused when `port` is 0, so
-   * links handed out before a restart keep working. Default: nothing is kept.
+   * A JSON file that keeps customers, links and webhook registrations across restarts. Every change
+   * is on disk before it is answered (or before its webhook is sent), and survives `kill -9` and
+   * power loss: the file is replaced atomically (temporary file, fsync, rename, fsync of the
+   * directory). A change that cannot be saved is answered `503 state_not_saved`. On start it is read
+   * back, and its port is reused when `port` is 0, so links handed out before a restart keep
+   * working. Default: nothing is kept.
    */
   stateFile?: string
 }
@@ -161,7 +164,7 @@ const FLOW_ACTIONS: Record<string, { from: readonly string[]; to: AlignEmulatorK
 
 /**
  * The Align emulator. `start()` it, point an `AlignClient` at `url` with `apiKey`, `stop()` it.
- * All state is in memory and per instance.
+ * All state is in memory and per instance, and kept in `stateFile` when one is given.
  */
 export class AlignEmulator {
   /** The key clients must send, and the webhook signing key. */
@@ -174,7 +177,10 @@ export class AlignEmulator {
   readonly #webhookBaseDelayMs: number
   readonly #logger: AlignEmulatorLogger | undefined
   readonly #stateFile: string | undefined
+  /** The save in progress (settled when none is); it never rejects. */
   #saving: Promise<void> = Promise.resolve()
+  /** The save queued behind it, not started yet: every change made until it starts waits for it. */
+  #nextSave: Promise<void> | null = null
   readonly #routes: Route[] = []
   readonly #server: http.Server
   #url: string | undefined
@@ -231,7 +237,7 @@ export class AlignEmulator {
   async start(): Promise<{ url: string }> {
     if (this.#url) throw new Error('AlignEmulator is already started')
     const saved = this.#stateFile ? await this.#readState(this.#stateFile) : null
-    if (saved) this.restore(saved)
+    if (saved) this.#load(saved)
     const listen = (port: number) =>
       new Promise<void>((resolve, reject) => {
         this.#server.once('error', reject)
@@ -264,6 +270,7 @@ export class AlignEmulator {
   /** Closes the server and every connection (including hung ones), and cancels pending webhook retries. */
   async stop(): Promise<void> {
     this.#cancelDeliveries()
+    await this.#nextSave?.catch(() => undefined)
     await this.#saving
     if (!this.#server.listening) return
     const closed = new Promise<void>((resolve) => this.#server.close(() => resolve()))
@@ -284,8 +291,13 @@ export class AlignEmulator {
     }
   }
 
-  /** Replaces customers, links and webhook registrations with a snapshot's. */
+  /** Replaces customers, links and webhook registrations with a snapshot's (and saves them). */
   restore(state: AlignEmulatorState): void {
+    this.#load(state)
+    this.#persistInBackground()
+  }
+
+  #load(state: AlignEmulatorState): void {
     if (state.version !== 1) throw new Error(`unsupported emulator state version ${String(state.version)}`)
     this.#customers = new Map(state.customers.map((c) => [c.customer.customer_id, c]))
     this.#links = new Map(state.links.map((l) => [l.token, l]))
@@ -303,20 +315,37 @@ export class AlignEmulator {
     }
   }
 
-  /** Writes the state file after a change (serialised; atomic through a rename). */
-  #persist(): void {
+  /**
+   * Resolves once the state as it is now is durable in the state file (rejects if that save fails).
+   * Saves run one at a time and each writes a snapshot taken when it starts, so every change made
+   * while one runs shares the next: a burst of N changes costs two saves, not N, and each answer
+   * waits for the first save that started after its change.
+   */
+  #persist(): Promise<void> {
     const file = this.#stateFile
-    if (!file) return
-    const state = JSON.stringify(this.snapshot())
-    this.#saving = this.#saving.then(async () => {
-      try {
-        await mkdir(path.dirname(file), { recursive: true })
-        await writeFile(`${file}.tmp`, state)
-        await rename(`${file}.tmp`, file)
-      } catch (e) {
-        this.#logger?.warn('emulator state not saved', { file, error: String(e) })
-      }
+    if (!file) return Promise.resolve()
+    this.#nextSave ??= this.#saving.then(() => {
+      this.#nextSave = null
+      const save = this.#save(file)
+      this.#saving = save.catch(() => undefined)
+      return save
     })
+    return this.#nextSave
+  }
+
+  /** For changes made through in-process methods, which answer nobody: a failure is only logged. */
+  #persistInBackground(): void {
+    this.#persist().catch(() => undefined)
+  }
+
+  async #save(file: string): Promise<void> {
+    const state = JSON.stringify(this.snapshot())
+    try {
+      await writeFileDurably(file, state)
+    } catch (e) {
+      this.#logger?.warn('emulator state not saved', { file, error: String(e) })
+      throw e
+    }
   }
 
   /** Forgets customers, links, webhooks, faults, latency, calls and deliveries; cancels pending retries. */
@@ -330,6 +359,7 @@ export class AlignEmulator {
     this.#routeLatency.clear()
     this.#calls = {}
     this.#deliveries = []
+    this.#persistInBackground()
   }
 
   /** A copy of the customer as `GET /v0/customers/{id}` would return it. */
@@ -349,7 +379,7 @@ export class AlignEmulator {
   ): void {
     if (!this.#customers.has(customerId)) throw new Error(`Unknown customer ${customerId}`)
     this.#applyKycState(customerId, state, options.deliverWebhook ?? false)
-    this.#persist()
+    this.#persistInBackground()
   }
 
   /** Makes every live link of the customer expire now (the flow page then answers 410). */
@@ -362,6 +392,7 @@ export class AlignEmulator {
         count++
       }
     }
+    if (count) this.#persistInBackground()
     return count
   }
 
@@ -520,7 +551,18 @@ export class AlignEmulator {
       }
     }
     const reply = await route.handler({ params, query: url.searchParams, body })
-    if (method !== 'GET' && reply.status < 400) this.#persist()
+    // Nothing is acknowledged before it is on disk (a crash must not lose what a client was told).
+    if (method !== 'GET' && reply.status < 400) {
+      const saved = await this.#persist().then(
+        () => true,
+        () => false,
+      )
+      if (!saved)
+        return send(res, {
+          status: 503,
+          json: { message: 'Emulator could not save its state', code: 'state_not_saved' },
+        })
+    }
     if (succeedThen500)
       return send(res, {
         status: 500,
@@ -770,8 +812,11 @@ ${buttons || '<p>Nothing to do.</p>'}`,
   async #deliverWithRetry(url: string, body: string): Promise<void> {
     const generation = this.#generation
     const signature = signWebhookBody(body, this.apiKey)
+    // The receiver reads the change back: it must be durable first (the same save as the answer's).
+    const saved = this.#persist().catch(() => undefined)
     this.#outstanding++
     try {
+      await saved
       for (let attempt = 1; attempt <= this.#webhookAttempts; attempt++) {
         const status = await this.#post(url, body, signature)
         if (generation !== this.#generation) return
@@ -858,6 +903,34 @@ ${buttons || '<p>Nothing to do.</p>'}`,
 }
 
 // ------------------------------------------------------------------ helpers
+
+/**
+ * Replaces `file` with `data` so that after a crash or a power loss it holds either the old or the
+ * new content, whole: a temporary file is written and fsynced, renamed over `file`, and the
+ * directory fsynced so that the rename itself is on disk. (write-file-atomic, which is installed,
+ * does not fsync the directory.) One save runs at a time, so one temporary name is enough.
+ */
+async function writeFileDurably(file: string, data: string): Promise<void> {
+  const dir = path.dirname(file)
+  await mkdir(dir, { recursive: true })
+  const tmp = `${file}.tmp`
+  const handle = await open(tmp, 'w')
+  try {
+    await handle.writeFile(data)
+    await handle.sync()
+  } finally {
+    await handle.close()
+  }
+  await rename(tmp, file)
+  // Windows cannot open a directory; its rename is as durable as NTFS makes it.
+  if (process.platform === 'win32') return
+  const dirHandle = await open(dir, 'r')
+  try {
+    await dirHandle.sync()
+  } finally {
+    await dirHandle.close()
+  }
+}
 
 const faultSchema = z.object({
   route: z.string(),
