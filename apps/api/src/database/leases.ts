@@ -20,19 +20,33 @@ export const LEASE_MARGIN_MS = 5_000
 /**
  * Takes `key` for `ms` if it is free or its lease ran out; null when someone else holds it. Taken
  * inside the caller's transaction: a claimant that then decides it has nothing to do ends it again
- * there (endLease), so nobody else ever sees it. A conflicting lease row still being written by
- * another transaction (taken, or ended by a record) is waited for, so whatever that transaction
- * committed is visible to the caller's next statement (READ COMMITTED takes a new snapshot).
+ * there (endLease), so nobody else ever sees it. A lease row still being written by another
+ * transaction (taken, or ended by a record) is waited for, so whatever that transaction committed is
+ * visible to the caller's next statement (READ COMMITTED takes a new snapshot per statement).
+ *
+ * Two statements rather than one INSERT ... ON CONFLICT DO UPDATE ... WHERE expired: that form locks
+ * a live lease's row even when it updates nothing, so a burst of waiters would queue on the lock one
+ * commit after another (measured: 100 requests for one customer took 1.8 s at p50). DO NOTHING and
+ * an UPDATE whose WHERE does not match take no lock on a live lease.
  */
 export async function takeLease(sql: Sql, key: string, ms: number): Promise<Lease | null> {
-  const rows = await sql<{ claim_id: string }>(
+  const params = [key, randomUUID(), Math.ceil(ms)]
+  const inserted = await sql<{ claim_id: string }>(
     `INSERT INTO leases (key, claim_id, expires_at)
      VALUES ($1, $2::uuid, now() + $3::int * interval '1 millisecond')
-     ON CONFLICT (key) DO UPDATE SET claim_id = EXCLUDED.claim_id, expires_at = EXCLUDED.expires_at
-      WHERE leases.expires_at <= now()
+     ON CONFLICT (key) DO NOTHING
      RETURNING claim_id::text AS claim_id`,
-    [key, randomUUID(), Math.ceil(ms)],
+    params,
   )
+  const rows = inserted.length
+    ? inserted
+    : // Held, or left behind by a holder that died: taken over once it has run out.
+      await sql<{ claim_id: string }>(
+        `UPDATE leases SET claim_id = $2::uuid, expires_at = now() + $3::int * interval '1 millisecond'
+          WHERE key = $1 AND expires_at <= now()
+         RETURNING claim_id::text AS claim_id`,
+        params,
+      )
   return rows[0] ? { key, claimId: rows[0].claim_id } : null
 }
 

@@ -57,7 +57,7 @@ export type RenewalClaim =
   | { kind: 'claimed'; lease: Lease; current: CustomerWithSession }
   /** The lease was free, and `current` (read after it) needs no renewal: nothing is held. */
   | { kind: 'unclaimed'; current: CustomerWithSession }
-  /** Another request, on this instance or another, is renewing: wait (findRenewalState) and retry. */
+  /** Another request, on this instance or another, is renewing: wait (renewalUnderWay) and retry. */
   | { kind: 'busy' }
 
 /** A due status read claimed by the session-status worker; `token` fences its end. */
@@ -104,14 +104,6 @@ function sessionFromRow(r: Omit<JoinedRow, keyof CustomerSqlRow>): SessionRecord
     issuedDuring: { status: r.s_issued_status!, subStatus: r.s_issued_sub_status },
   }
 }
-
-/** JOINED_SQL, and whether a renewal lease on the customer is live (a waiter's look). */
-const RENEWAL_STATE_SQL = `
-  SELECT ${CUSTOMER_SQL_COLUMNS},
-         ${sessionColumns('s.')},
-         EXISTS (SELECT 1 FROM leases l WHERE l.key = $2 AND l.expires_at > now()) AS leased
-    FROM customers c LEFT JOIN kyc_sessions s ON s.live_customer_id = c.id
-   WHERE c.id = $1::uuid`
 
 /**
  * Only what a link decision and a reused link's answer need (the warm path): six columns, one of them
@@ -185,15 +177,13 @@ export class KycRepository {
     })
   }
 
-  /** A waiter's look (one indexed read): the customer, its live session, and whether a renewal is under way. */
-  async findRenewalState(customerId: string): Promise<(CustomerWithSession & { leased: boolean }) | null> {
-    const row = (
-      await this.prisma.sql.query<JoinedRow & { leased: boolean }>(RENEWAL_STATE_SQL, [
-        customerId,
-        linkLeaseKey(customerId),
-      ])
-    )[0]
-    return row ? { ...joinedFromRow(row)!, leased: row.leased } : null
+  /** Whether another request (on any instance) holds the customer's renewal lease: a waiter's look. */
+  async renewalUnderWay(customerId: string): Promise<boolean> {
+    const rows = await this.prisma.sql.query(
+      `SELECT 1 AS held FROM leases WHERE key = $1 AND expires_at > now()`,
+      [linkLeaseKey(customerId)],
+    )
+    return rows.length > 0
   }
 
   /**
