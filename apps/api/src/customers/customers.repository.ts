@@ -1,9 +1,9 @@
+import { randomUUID } from 'node:crypto'
 import { Injectable } from '@nestjs/common'
 import { initialKycState, type KycStatus } from '@align-kyc/domain'
 import { PrismaService } from '../database/prisma.service.js'
 import { newestFirst, type KeysetPosition } from '../database/keyset.js'
 import { endLease, takeLease, type Lease } from '../database/leases.js'
-import { prismaSql } from '../database/sql.js'
 import type { AlignReading } from '../kyc/kyc-observation.js'
 import { applyReadingLocked } from '../kyc/kyc-state.store.js'
 import {
@@ -104,28 +104,39 @@ export class CustomersRepository {
     lease: Lease,
     n: NewCustomer,
   ): Promise<{ customer: CustomerRecord; created: boolean } | null> {
-    return this.prisma.$transaction(async (tx) => {
-      if (!(await endLease(prismaSql(tx), lease))) return null
-      const sameAlign = await tx.customer.findUnique({ where: { alignCustomerId: n.alignCustomerId } })
-      if (sameAlign) return { customer: toCustomerRecord(sameAlign), created: false }
-      const row = await tx.customer.create({
-        data: {
-          alignCustomerId: n.alignCustomerId,
-          email: n.email,
-          emailNormalized: n.emailNormalized,
-          type: n.type,
-          firstName: n.firstName,
-          lastName: n.lastName,
-          companyName: n.companyName,
-          rails: n.reading.rails,
-        },
-      })
+    // Plain SQL on the pool (not a Prisma interactive transaction, whose 2 s default wait for a
+    // connection failed creations in a burst): a few short statements.
+    return this.prisma.sql.transaction(async (sql) => {
+      if (!(await endLease(sql, lease))) return null
+      const same = await sql<CustomerSqlRow>(
+        `SELECT ${CUSTOMER_SQL_COLUMNS} FROM customers c WHERE c.align_customer_id = $1`,
+        [n.alignCustomerId],
+      )
+      if (same[0]) return { customer: customerFromSqlRow(same[0]), created: false }
+      const id = randomUUID()
+      await sql(
+        `INSERT INTO customers
+           (id, align_customer_id, email, email_normalized, type, first_name, last_name, company_name, rails, updated_at)
+         VALUES ($1::uuid, $2, $3, $4, $5::"CustomerType", $6, $7, $8, $9::jsonb, now())`,
+        [
+          id,
+          n.alignCustomerId,
+          n.email,
+          n.emailNormalized,
+          n.type,
+          n.firstName,
+          n.lastName,
+          n.companyName,
+          JSON.stringify(n.reading.rails),
+        ],
+      )
       // The row is this transaction's own (invisible to others until commit): no lock to take.
-      const { customer } = await applyReadingLocked(prismaSql(tx), row.id, n.reading, initialKycState())
-      await tx.webhookDelivery.updateMany({
-        where: { entityId: n.alignCustomerId, status: 'pending', nextAttemptAt: null },
-        data: { nextAttemptAt: new Date() },
-      })
+      const { customer } = await applyReadingLocked(sql, id, n.reading, initialKycState())
+      await sql(
+        `UPDATE webhook_deliveries SET next_attempt_at = now()
+          WHERE entity_id = $1 AND status = 'pending' AND next_attempt_at IS NULL`,
+        [n.alignCustomerId],
+      )
       return { customer, created: true }
     })
   }
