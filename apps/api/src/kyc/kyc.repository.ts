@@ -108,7 +108,7 @@ function sessionFromRow(r: Omit<JoinedRow, keyof CustomerSqlRow>): SessionRecord
 /**
  * Only what a link decision and a reused link's answer need (the warm path): six columns, one of them
  * a timestamp. Each column more costs the pg client a field description, a parser and a value per
- * request (and each timestamp a Date); the full session is read under the lock when a link is made.
+ * request (and each timestamp a Date); the full session is read when a link is made (claimRenewal).
  */
 const LINK_STATE_SQL = `
   SELECT c.kyc_status::text AS kyc_status, c.kyc_sub_status::text AS kyc_sub_status,
