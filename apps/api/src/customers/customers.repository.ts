@@ -1,13 +1,18 @@
-import { Inject, Injectable } from '@nestjs/common'
+import { randomUUID } from 'node:crypto'
+import { Injectable } from '@nestjs/common'
 import { initialKycState, type KycStatus } from '@align-kyc/domain'
-import { APP_CONFIG } from '../config/config.module.js'
-import type { AppConfig } from '../config/app-config.js'
 import { PrismaService } from '../database/prisma.service.js'
 import { newestFirst, type KeysetPosition } from '../database/keyset.js'
-import { prismaSql } from '../database/sql.js'
+import { endLease, takeLease, type Lease } from '../database/leases.js'
 import type { AlignReading } from '../kyc/kyc-observation.js'
 import { applyReadingLocked } from '../kyc/kyc-state.store.js'
-import { toCustomerRecord, type CustomerRecord } from './customer.record.js'
+import {
+  CUSTOMER_SQL_COLUMNS,
+  customerFromSqlRow,
+  toCustomerRecord,
+  type CustomerRecord,
+  type CustomerSqlRow,
+} from './customer.record.js'
 
 /** What gets stored for a customer Align has answered for. */
 export type NewCustomer = {
@@ -31,10 +36,7 @@ export type CustomerPageQuery = {
 
 @Injectable()
 export class CustomersRepository {
-  constructor(
-    private readonly prisma: PrismaService,
-    @Inject(APP_CONFIG) private readonly config: AppConfig,
-  ) {}
+  constructor(private readonly prisma: PrismaService) {}
 
   async findById(id: string): Promise<CustomerRecord | null> {
     const row = await this.prisma.customer.findUnique({ where: { id } })
@@ -62,49 +64,82 @@ export class CustomersRepository {
   }
 
   /**
-   * Creates a customer exactly once per email across every instance: an advisory transaction lock
-   * on the normalised email serialises creators, `obtain` (the Align call) runs under it, and the row
-   * is inserted in the same transaction, so an Align failure leaves nothing behind. If another
-   * creator won, its customer is returned with `created: false` and `obtain` is never called.
-   * Webhook deliveries that arrived before the customer was recorded are released in the same commit.
+   * A short transaction that claims the creation of a customer for this email (a lease, see
+   * leases.ts): `claimed` when the lease is ours and no customer has the email (call Align, then
+   * recordCreated, or releaseClaim on failure); `existing` when one has it by now (read after the
+   * lease was free, so it includes what the lease's last holder recorded); `busy` when another
+   * creation holds the lease (wait and claim again). Nothing is held once this returns.
    */
-  async createExclusive(
+  async claimCreation(
     emailNormalized: string,
-    obtain: () => Promise<NewCustomer>,
-  ): Promise<{ customer: CustomerRecord; created: boolean }> {
-    return this.prisma.$transaction(async (tx) => {
-      await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtextextended(${'customer:' + emailNormalized}, 0))`
-      const existing = await tx.customer.findUnique({ where: { emailNormalized } })
-      if (existing) return { customer: toCustomerRecord(existing), created: false }
-      const n = await obtain()
-      // Align may hand back a customer we already hold under another address (adopted earlier).
-      const sameAlign = await tx.customer.findUnique({ where: { alignCustomerId: n.alignCustomerId } })
-      if (sameAlign) return { customer: toCustomerRecord(sameAlign), created: false }
-      const row = await tx.customer.create({
-        data: {
-          alignCustomerId: n.alignCustomerId,
-          email: n.email,
-          emailNormalized: n.emailNormalized,
-          type: n.type,
-          firstName: n.firstName,
-          lastName: n.lastName,
-          companyName: n.companyName,
-          rails: n.reading.rails,
-        },
-      })
-      // The row is this transaction's own (invisible to others until commit): no lock to take.
-      const { customer } = await applyReadingLocked(prismaSql(tx), row.id, n.reading, initialKycState())
-      await tx.webhookDelivery.updateMany({
-        where: { entityId: n.alignCustomerId, status: 'pending', nextAttemptAt: null },
-        data: { nextAttemptAt: new Date() },
-      })
-      return { customer, created: true }
-    }, this.longTransaction())
+    leaseMs: number,
+  ): Promise<
+    { kind: 'claimed'; lease: Lease } | { kind: 'existing'; customer: CustomerRecord } | { kind: 'busy' }
+  > {
+    return this.prisma.sql.transaction(async (sql) => {
+      const lease = await takeLease(sql, creationLeaseKey(emailNormalized), leaseMs)
+      if (!lease) return { kind: 'busy' } as const
+      const rows = await sql<CustomerSqlRow>(
+        `SELECT ${CUSTOMER_SQL_COLUMNS} FROM customers c WHERE c.email_normalized = $1`,
+        [emailNormalized],
+      )
+      if (!rows[0]) return { kind: 'claimed', lease } as const
+      await endLease(sql, lease)
+      return { kind: 'existing', customer: customerFromSqlRow(rows[0]) } as const
+    })
   }
 
-  /** Transactions that wait on Align must outlive its whole timeout (retries included). */
-  private longTransaction() {
-    const ms = this.config.align.timeoutMs
-    return { maxWait: ms + 10_000, timeout: 2 * ms + 10_000 }
+  /** Gives a creation lease back (Align failed), so the next request need not wait for it. */
+  async releaseClaim(lease: Lease): Promise<void> {
+    await endLease(this.prisma.sql.query, lease)
+  }
+
+  /**
+   * Records the customer Align answered for, in one short transaction, if `lease` is still ours
+   * (else null: it ran out and another creation took over; nothing written). If the Align customer
+   * is already held here under another address (adopted earlier), that one is returned. Webhook
+   * deliveries that arrived before the customer was recorded are released in the same commit.
+   */
+  async recordCreated(
+    lease: Lease,
+    n: NewCustomer,
+  ): Promise<{ customer: CustomerRecord; created: boolean } | null> {
+    // Plain SQL on the pool (not a Prisma interactive transaction, whose 2 s default wait for a
+    // connection failed creations in a burst): a few short statements.
+    return this.prisma.sql.transaction(async (sql) => {
+      if (!(await endLease(sql, lease))) return null
+      const same = await sql<CustomerSqlRow>(
+        `SELECT ${CUSTOMER_SQL_COLUMNS} FROM customers c WHERE c.align_customer_id = $1`,
+        [n.alignCustomerId],
+      )
+      if (same[0]) return { customer: customerFromSqlRow(same[0]), created: false }
+      const id = randomUUID()
+      await sql(
+        `INSERT INTO customers
+           (id, align_customer_id, email, email_normalized, type, first_name, last_name, company_name, rails, updated_at)
+         VALUES ($1::uuid, $2, $3, $4, $5::"CustomerType", $6, $7, $8, $9::jsonb, now())`,
+        [
+          id,
+          n.alignCustomerId,
+          n.email,
+          n.emailNormalized,
+          n.type,
+          n.firstName,
+          n.lastName,
+          n.companyName,
+          JSON.stringify(n.reading.rails),
+        ],
+      )
+      // The row is this transaction's own (invisible to others until commit): no lock to take.
+      const { customer } = await applyReadingLocked(sql, id, n.reading, initialKycState())
+      await sql(
+        `UPDATE webhook_deliveries SET next_attempt_at = now()
+          WHERE entity_id = $1 AND status = 'pending' AND next_attempt_at IS NULL`,
+        [n.alignCustomerId],
+      )
+      return { customer, created: true }
+    })
   }
 }
+
+const creationLeaseKey = (emailNormalized: string) => `customer-email:${emailNormalized}`

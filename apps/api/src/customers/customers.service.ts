@@ -1,4 +1,5 @@
-import { Injectable, Logger } from '@nestjs/common'
+import { setTimeout as sleep } from 'node:timers/promises'
+import { Inject, Injectable, Logger } from '@nestjs/common'
 import {
   AlignConflictError,
   AlignConnectionError,
@@ -10,6 +11,9 @@ import {
 } from '@align-kyc/align-client'
 import { AlignGateway } from '../align/align.module.js'
 import { AppError, type FieldError } from '../common/app-error.js'
+import { APP_CONFIG } from '../config/config.module.js'
+import type { AppConfig } from '../config/app-config.js'
+import { LEASE_MARGIN_MS, leasePollDelayMs } from '../database/leases.js'
 import { readAlignCustomer } from '../kyc/kyc-observation.js'
 import type { CustomerRecord } from './customer.record.js'
 import { CustomersRepository, type NewCustomer } from './customers.repository.js'
@@ -28,40 +32,57 @@ const isUnknownOutcome = (e: unknown) =>
 @Injectable()
 export class CustomersService {
   private readonly logger = new Logger(CustomersService.name)
+  /**
+   * A creation's lease outlives its Align calls: the create and, when its outcome is unknown, up to
+   * two look-ups by email, each bounded by ALIGN_TIMEOUT_MS.
+   */
+  private readonly leaseMs: number
 
   constructor(
     private readonly customers: CustomersRepository,
     private readonly align: AlignGateway,
-  ) {}
+    @Inject(APP_CONFIG) config: AppConfig,
+  ) {
+    this.leaseMs = 3 * config.align.timeoutMs + LEASE_MARGIN_MS
+  }
 
   /**
    * Idempotent by email: an existing customer is returned (`created: false`) without calling Align.
    * An email Align already has (409, or an earlier attempt whose answer was lost) is adopted.
+   * Exactly once per email across every instance: the creation is claimed with a lease on the
+   * normalised email (CustomersRepository.claimCreation), Align is called with nothing held, and the
+   * customer is recorded in a short transaction; concurrent requests wait on the lease, then find it.
    */
   async create(dto: CreateCustomerDto): Promise<{ customer: CustomerRecord; created: boolean }> {
     requireNames(dto)
     const emailNormalized = normalizeEmail(dto.email)
     const existing = await this.customers.findByEmail(emailNormalized)
     if (existing) return { customer: existing, created: false }
-    return this.customers.createExclusive(emailNormalized, async () => {
-      const alignCustomer = await this.obtainAlignCustomer(dto)
-      const reading = readAlignCustomer(alignCustomer, 'sync', new Date())
-      const type: 'individual' | 'corporate' =
-        alignCustomer.type === 'corporate' || alignCustomer.type === 'individual'
-          ? (alignCustomer.type as 'individual' | 'corporate')
-          : dto.type
-      const n: NewCustomer = {
-        alignCustomerId: alignCustomer.customer_id,
-        email: dto.email,
-        emailNormalized,
-        type,
-        firstName: dto.firstName ?? alignCustomer.first_name ?? null,
-        lastName: dto.lastName ?? alignCustomer.last_name ?? null,
-        companyName: dto.companyName ?? alignCustomer.company_name ?? null,
-        reading,
+    for (let look = 0; ;) {
+      const claim = await this.customers.claimCreation(emailNormalized, this.leaseMs)
+      if (claim.kind === 'existing') return { customer: claim.customer, created: false }
+      if (claim.kind === 'busy') {
+        await sleep(leasePollDelayMs(look++))
+        continue
       }
-      return n
-    })
+      let alignCustomer: AlignCustomer
+      try {
+        alignCustomer = await this.obtainAlignCustomer(dto)
+      } catch (e) {
+        await this.customers.releaseClaim(claim.lease).catch((e2: unknown) => {
+          this.logger.warn(`creation lease not released: ${String(e2)}`) // it runs out on its own
+        })
+        throw e
+      }
+      const recorded = await this.customers.recordCreated(
+        claim.lease,
+        newCustomer(dto, emailNormalized, alignCustomer),
+      )
+      if (recorded) return recorded
+      // The lease ran out during Align's calls and another request took over: it records the same
+      // Align customer (adopted by email); wait for it.
+      this.logger.warn(`creation lease ran out during Align's calls; waiting for the request that took over`)
+    }
   }
 
   async get(id: string): Promise<CustomerRecord> {
@@ -118,6 +139,27 @@ export class CustomersService {
       if (hit) return hit
     }
     return null
+  }
+}
+
+function newCustomer(
+  dto: CreateCustomerDto,
+  emailNormalized: string,
+  alignCustomer: AlignCustomer,
+): NewCustomer {
+  const type: 'individual' | 'corporate' =
+    alignCustomer.type === 'corporate' || alignCustomer.type === 'individual'
+      ? (alignCustomer.type as 'individual' | 'corporate')
+      : dto.type
+  return {
+    alignCustomerId: alignCustomer.customer_id,
+    email: dto.email,
+    emailNormalized,
+    type,
+    firstName: dto.firstName ?? alignCustomer.first_name ?? null,
+    lastName: dto.lastName ?? alignCustomer.last_name ?? null,
+    companyName: dto.companyName ?? alignCustomer.company_name ?? null,
+    reading: readAlignCustomer(alignCustomer, 'sync', new Date()),
   }
 }
 

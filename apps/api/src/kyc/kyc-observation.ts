@@ -31,14 +31,3 @@ export function readAlignCustomer(
     rails,
   }
 }
-
-/** Field by field, in order: rails read back from jsonb have their keys in jsonb's order, not Align's. */
-export function sameRails(a: readonly RailStatus[], b: readonly RailStatus[]): boolean {
-  return (
-    a.length === b.length &&
-    a.every(
-      (r, i) =>
-        r.currency === b[i]!.currency && r.paymentRail === b[i]!.paymentRail && r.status === b[i]!.status,
-    )
-  )
-}

@@ -4,6 +4,7 @@ import { KycController } from './kyc.controller.js'
 import { KycRepository } from './kyc.repository.js'
 import { KycService } from './kyc.service.js'
 import { SandboxController } from './sandbox.controller.js'
+import { SessionStatusWorker } from './session-status.worker.js'
 
 @Module({})
 export class KycModule {
@@ -13,7 +14,7 @@ export class KycModule {
     return {
       module: KycModule,
       controllers: sandbox ? [KycController, SandboxController] : [KycController],
-      providers: [KycService, KycRepository],
+      providers: [KycService, KycRepository, SessionStatusWorker],
       exports: [KycService],
     }
   }

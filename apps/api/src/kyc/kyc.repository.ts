@@ -8,6 +8,7 @@ import type {
   ObservationSource,
   RenewReason,
 } from '@align-kyc/domain'
+import { endLease, takeLease, type Lease } from '../database/leases.js'
 import { PrismaService } from '../database/prisma.service.js'
 import type { Sql } from '../database/sql.js'
 import {
@@ -17,7 +18,7 @@ import {
   type CustomerSqlRow,
 } from '../customers/customer.record.js'
 import type { AlignReading } from './kyc-observation.js'
-import { applyReadingIfUnchanged, applyReadingLocked, type WriteOptions } from './kyc-state.store.js'
+import { applyReadingLocked } from './kyc-state.store.js'
 
 /** The live KYC link of a customer. */
 export type SessionRecord = {
@@ -50,18 +51,20 @@ type LinkStateRow = Pick<
   'kyc_status' | 'kyc_sub_status' | 's_url' | 's_expires_at' | 's_issued_status' | 's_issued_sub_status'
 >
 
-/** Operations available while a customer's row is locked (see KycRepository.withCustomerLock). */
-export type LockedCustomer = {
-  /** The customer and its live session as read when the lock was taken. */
-  readonly current: CustomerWithSession
-  /** Supersedes the live session (if any) and records a new one, issued during the current state. */
-  replaceLiveSession(input: {
-    url: string
-    reason: RenewReason
-    expiresAt: Date
-    now: Date
-  }): Promise<SessionRecord>
-}
+/** What a renewal claim found (see KycRepository.claimRenewal). */
+export type RenewalClaim =
+  /** The lease is ours: call Align, then recordRenewal (or releaseLease on failure). */
+  | { kind: 'claimed'; lease: Lease; current: CustomerWithSession }
+  /** The lease was free, and `current` (read after it) needs no renewal: nothing is held. */
+  | { kind: 'unclaimed'; current: CustomerWithSession }
+  /** Another request, on this instance or another, is renewing: wait (renewalUnderWay) and retry. */
+  | { kind: 'busy' }
+
+/** A due status read claimed by the session-status worker; `token` fences its end. */
+export type DueSync = { customerId: string; alignCustomerId: string; token: Date }
+
+/** The renewal lease's key (ids arrive lower-cased from UuidPipe; lower-cased again to be sure). */
+const linkLeaseKey = (customerId: string) => `kyc-link:${customerId.toLowerCase()}`
 
 /** A customer row joined with its live session (s_* columns null when there is none). */
 type JoinedRow = CustomerSqlRow & {
@@ -103,20 +106,9 @@ function sessionFromRow(r: Omit<JoinedRow, keyof CustomerSqlRow>): SessionRecord
 }
 
 /**
- * Locks the customer's row and reads it with its live session, in one statement: the session comes
- * from kyc_live_session() (migration 20261127151500), which runs after the lock is granted (LATERAL
- * on the locked row) and with a fresh snapshot, so it sees what the lock's previous holder committed.
- */
-const LOCKED_READ_SQL = `
-  WITH c AS MATERIALIZED (SELECT * FROM customers WHERE id = $1::uuid FOR UPDATE)
-  SELECT ${CUSTOMER_SQL_COLUMNS},
-         ${sessionColumns('s.')}
-    FROM c LEFT JOIN LATERAL kyc_live_session(c.id) s ON true`
-
-/**
  * Only what a link decision and a reused link's answer need (the warm path): six columns, one of them
  * a timestamp. Each column more costs the pg client a field description, a parser and a value per
- * request (and each timestamp a Date); the full session is read under the lock when a link is made.
+ * request (and each timestamp a Date); the full session is read when a link is made (claimRenewal).
  */
 const LINK_STATE_SQL = `
   SELECT c.kyc_status::text AS kyc_status, c.kyc_sub_status::text AS kyc_sub_status,
@@ -165,37 +157,103 @@ export class KycRepository {
   }
 
   /**
-   * Runs `fn` while holding the customer's row lock (SELECT ... FOR UPDATE), in one transaction:
-   * concurrent link requests for one customer, on any number of instances, queue here, and each
-   * sees what the one before it recorded. Returns null (without calling `fn`) if the customer is gone.
+   * A short transaction: takes the customer's renewal lease (leases.ts) for `leaseMs`, then reads the
+   * customer and its live session, which now include whatever the lease's previous holder recorded,
+   * and asks `needsRenewal`. Yes: commits, the lease is the caller's. No: ends the lease in the same
+   * transaction (nobody ever sees it). Null when there is no such customer.
    */
-  async withCustomerLock<T>(
+  async claimRenewal(
     customerId: string,
-    fn: (locked: LockedCustomer) => Promise<T>,
-  ): Promise<T | null> {
+    leaseMs: number,
+    needsRenewal: (current: CustomerWithSession) => boolean,
+  ): Promise<RenewalClaim | null> {
     return this.prisma.sql.transaction(async (sql) => {
-      const current = joinedFromRow((await sql<JoinedRow>(LOCKED_READ_SQL, [customerId]))[0])
-      if (!current) return null
-      return fn({
-        current,
-        replaceLiveSession: (input) =>
-          replaceLiveSession(sql, customerId, current.customer.kyc, current.session !== null, input),
-      })
+      const lease = await takeLease(sql, linkLeaseKey(customerId), leaseMs)
+      if (!lease) return { kind: 'busy' } as const
+      const current = await readJoined(sql, customerId)
+      if (current && needsRenewal(current)) return { kind: 'claimed', lease, current } as const
+      await endLease(sql, lease)
+      return current ? ({ kind: 'unclaimed', current } as const) : null
     })
   }
 
+  /** Whether another request (on any instance) holds the customer's renewal lease: a waiter's look. */
+  async renewalUnderWay(customerId: string): Promise<boolean> {
+    const rows = await this.prisma.sql.query(
+      `SELECT 1 AS held FROM leases WHERE key = $1 AND expires_at > now()`,
+      [linkLeaseKey(customerId)],
+    )
+    return rows.length > 0
+  }
+
   /**
-   * Applies an observation in one autocommitted statement if the customer's state is still
-   * `expected`; null if it changed meanwhile (see applyReadingIfUnchanged, and WriteOptions for
-   * `commit`).
+   * Records a new link in one short transaction, if `lease` is still ours (else null, nothing
+   * written): supersedes the live session, inserts the new one (issued during `issuedDuring`), ends
+   * the lease, and marks the customer's status read due (sync_due_at: the session-status worker
+   * reads what Align reports now, off the request's path, and a crash before it does loses nothing).
+   * Returns the new session and the customer's state as recorded now.
    */
-  async applyReadingIfUnchanged(
+  async recordRenewal(
+    lease: Lease,
     customerId: string,
-    reading: AlignReading,
-    expected: KycState,
-    options: WriteOptions = {},
-  ): Promise<{ decision: ApplyDecision; customer: CustomerRecord } | null> {
-    return applyReadingIfUnchanged(this.prisma.sql.query, customerId, reading, expected, options)
+    input: {
+      url: string
+      reason: RenewReason
+      expiresAt: Date
+      now: Date
+      issuedDuring: { status: KycStatus; subStatus: KycSubStatus | null }
+    },
+  ): Promise<{ session: SessionRecord; kyc: Pick<KycState, 'status' | 'subStatus'> } | null> {
+    return this.prisma.sql.transaction(async (sql) => {
+      if (!(await endLease(sql, lease))) return null
+      const session = await replaceLiveSession(sql, customerId, input)
+      const rows = await sql<{ s: KycStatus; ss: KycSubStatus | null }>(
+        `UPDATE customers SET sync_due_at = now() WHERE id = $1::uuid
+         RETURNING kyc_status::text AS s, kyc_sub_status::text AS ss`,
+        [customerId],
+      )
+      return { session, kyc: { status: rows[0]!.s, subStatus: rows[0]!.ss } }
+    })
+  }
+
+  /** Gives a renewal lease back (the Align call failed), so the next request need not wait for it. */
+  async releaseLease(lease: Lease): Promise<void> {
+    await endLease(this.prisma.sql.query, lease)
+  }
+
+  /**
+   * Claims up to `limit` customers whose status read is due, for `leaseMs`: one statement, FOR
+   * UPDATE SKIP LOCKED (instances share the work), moving sync_due_at to the lease's end (a worker
+   * that dies gives them back then). The new sync_due_at is the claim's token (see finishDueSync).
+   */
+  async claimDueSyncs(limit: number, leaseMs: number): Promise<DueSync[]> {
+    const rows = await this.prisma.sql.query<{ id: string; align_customer_id: string; token: Date }>(
+      `UPDATE customers c SET sync_due_at = now() + $2::int * interval '1 millisecond'
+         FROM (SELECT id FROM customers WHERE sync_due_at <= now()
+                ORDER BY sync_due_at LIMIT $1::int FOR UPDATE SKIP LOCKED) due
+        WHERE c.id = due.id
+    RETURNING c.id::text AS id, c.align_customer_id, c.sync_due_at AS token`,
+      [limit, Math.ceil(leaseMs)],
+    )
+    return rows.map((r) => ({ customerId: r.id, alignCustomerId: r.align_customer_id, token: r.token }))
+  }
+
+  /**
+   * Applies a due read (under the customer's row lock, like every status write) and clears
+   * sync_due_at if it is still this claim's: a link recorded meanwhile made it due again, and then
+   * it stays due.
+   */
+  async recordDueReading(due: DueSync, reading: AlignReading): Promise<ApplyDecision> {
+    return this.prisma.sql.transaction(async (sql) => {
+      const { decision } = await applyReadingLocked(sql, due.customerId, reading)
+      await finishDueSync(sql, due, null)
+      return decision
+    })
+  }
+
+  /** Ends a due read without a reading: due again now (`retryNow`: shutdown), or not at all (Align refused it). */
+  async endDueSync(due: DueSync, retryNow: boolean): Promise<void> {
+    await finishDueSync(this.prisma.sql.query, due, retryNow ? new Date() : null)
   }
 
   /** Applies an observation in its own transaction; returns the decision and the updated customer. */
@@ -219,21 +277,31 @@ export class KycRepository {
   }
 }
 
+async function finishDueSync(sql: Sql, due: DueSync, next: Date | null): Promise<void> {
+  await sql(`UPDATE customers SET sync_due_at = $3 WHERE id = $1::uuid AND sync_due_at = $2`, [
+    due.customerId,
+    due.token,
+    next,
+  ])
+}
+
 async function replaceLiveSession(
   sql: Sql,
   customerId: string,
-  issuedDuring: { status: KycStatus; subStatus: KycSubStatus | null },
-  hasLiveSession: boolean,
-  input: { url: string; reason: RenewReason; expiresAt: Date; now: Date },
+  input: {
+    url: string
+    reason: RenewReason
+    expiresAt: Date
+    now: Date
+    issuedDuring: { status: KycStatus; subStatus: KycSubStatus | null }
+  },
 ): Promise<SessionRecord> {
   // Two statements, in this order: live_customer_id is unique and checked per row at once, so the
-  // old session must be released before the new one takes the slot. (The caller holds the row lock
-  // and has just read whether there is a live session: none, nothing to release.)
-  if (hasLiveSession)
-    await sql(
-      `UPDATE kyc_sessions SET live_customer_id = NULL, superseded_at = $2 WHERE live_customer_id = $1::uuid`,
-      [customerId, input.now],
-    )
+  // old session must be released before the new one takes the slot.
+  await sql(
+    `UPDATE kyc_sessions SET live_customer_id = NULL, superseded_at = $2 WHERE live_customer_id = $1::uuid`,
+    [customerId, input.now],
+  )
   const rows = await sql<Omit<JoinedRow, keyof CustomerSqlRow>>(
     `INSERT INTO kyc_sessions
        (id, customer_id, live_customer_id, url, reason, issued_status, issued_sub_status, created_at, expires_at)
@@ -244,8 +312,8 @@ async function replaceLiveSession(
       customerId,
       input.url,
       input.reason,
-      issuedDuring.status,
-      issuedDuring.subStatus,
+      input.issuedDuring.status,
+      input.issuedDuring.subStatus,
       input.now,
       input.expiresAt,
     ],

@@ -83,7 +83,7 @@ export class WebhooksRepository {
   /**
    * Stores a delivery once per body (ON CONFLICT on body_hash DO NOTHING) in one statement, which is
    * the transaction the 200 waits for. A `process` delivery is due now when its customer is
-   * recorded, and parked (next_attempt_at null) otherwise; CustomersRepository.createExclusive
+   * recorded, and parked (next_attempt_at null) otherwise; CustomersRepository.recordCreated
    * releases parked ones when it records the customer, and the worker's sweep (`releaseParked`)
    * catches the race where both commit at the same moment.
    */
