@@ -23,12 +23,13 @@ export async function openDatabase(config: AppConfig): Promise<PrismaService> {
       const applied = await new Migrator().deploy({ kind: 'postgres', url: target.url })
       if (applied.length) logger.log(`applied migrations: ${applied.join(', ')}`)
     }
-    // One pool for Prisma and for the plain-SQL hot paths. A request waits at most the Align timeout
-    // plus a margin for a connection (link renewals hold one while Align answers).
+    // One pool for Prisma and for the plain-SQL hot paths. Connections are held only for short
+    // transactions (never across an Align call), so a request that waits 5 s for one has met an
+    // overloaded or unreachable database and is answered 503 database_unavailable.
     const pool = createPgPool({
       connectionString: target.url,
       max: 20,
-      connectionTimeoutMillis: config.align.timeoutMs + 10_000,
+      connectionTimeoutMillis: 5_000,
     })
     prisma = new PrismaService(new PrismaPg(pool), null, 'postgres', pgDatabase(pool))
   } else {
