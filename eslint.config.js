@@ -11,6 +11,7 @@ export default tseslint.config(
       '**/.stryker-tmp/**',
       'apps/api/src/generated/**',
       '**/*.mjs',
+      '**/.out/**',
     ],
   },
   js.configs.recommended,

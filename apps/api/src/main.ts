@@ -2,12 +2,14 @@ import 'reflect-metadata'
 import { Logger } from '@nestjs/common'
 import { createApp } from './app.factory.js'
 import { ConfigError, isProduction, loadConfig } from './config/app-config.js'
+import { loadEnvFile } from './config/env-file.js'
 import { onListening } from './lifecycle.js'
 import { missingNodeFlags, SERVICE_NODE_FLAGS } from './node-flags.js'
 
 async function main(): Promise<void> {
   let config
   try {
+    loadEnvFile()
     config = loadConfig(process.env)
   } catch (e) {
     if (e instanceof ConfigError) {

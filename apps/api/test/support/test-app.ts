@@ -27,12 +27,13 @@ export class ServiceProcess {
     this.exited = new Promise((resolve) => child.once('exit', (code) => resolve(code)))
   }
 
-  /** `nodeFlags`: what to run node with instead of the flags `npm start` uses. */
+  /** `nodeFlags`: what to run node with instead of the flags `npm start` uses; `cwd`: where it runs. */
   static async start(
     env: Record<string, string>,
-    options: { timeoutMs?: number; nodeFlags?: readonly string[] } = {},
+    options: { timeoutMs?: number; nodeFlags?: readonly string[]; cwd?: string } = {},
   ): Promise<ServiceProcess> {
     const child = spawn(process.execPath, [...(options.nodeFlags ?? SERVICE_NODE_FLAGS), MAIN], {
+      cwd: options.cwd,
       env: {
         PATH: process.env.PATH ?? '',
         NODE_ENV: 'test',
@@ -94,9 +95,11 @@ export class ServiceProcess {
 export function runToExit(
   env: Record<string, string>,
   timeoutMs = 30_000,
+  cwd?: string,
 ): Promise<{ code: number | null; output: string }> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [...SERVICE_NODE_FLAGS, MAIN], {
+      cwd,
       env: { PATH: process.env.PATH ?? '', ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     })

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 /**
  * Runs the Align emulator standalone:
- *   node dist/testing/cli.js [--port 4010] [--host 127.0.0.1] [--api-key KEY] [--link-ttl-ms MS] [--latency-ms MS]
+ *   node dist/esm/testing/cli.js [--port 4010] [--host 127.0.0.1] [--api-key KEY] [--link-ttl-ms MS] [--latency-ms MS]
  * Prints the URL on stdout, logs deliveries on stderr, stops on SIGINT/SIGTERM.
  */
 import { parseArgs } from 'node:util'
