@@ -6,6 +6,7 @@ import { AlignClient } from '@align-kyc/align-client'
 import type { AlignEmulator } from '@align-kyc/align-client/testing'
 import { APP_CONFIG } from '../config/config.module.js'
 import type { AppConfig } from '../config/app-config.js'
+import { PrismaService } from '../database/prisma.service.js'
 
 /** Align as this process sees it: the client, and in local mode the in-process emulator behind it. */
 @Injectable()
@@ -80,7 +81,15 @@ async function createGateway(config: AppConfig, http: HttpService): Promise<Alig
       proxy: false,
     }),
   ],
-  providers: [{ provide: AlignGateway, inject: [APP_CONFIG, HttpService], useFactory: createGateway }],
+  providers: [
+    {
+      provide: AlignGateway,
+      // PrismaService only for the order: the emulator opens its state file (named after the embedded
+      // database) once this process holds that database's lock (data-dir-lock.ts).
+      inject: [APP_CONFIG, HttpService, PrismaService],
+      useFactory: (config: AppConfig, http: HttpService) => createGateway(config, http),
+    },
+  ],
   exports: [AlignGateway],
 })
 export class AlignModule {}
