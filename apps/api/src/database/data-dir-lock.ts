@@ -54,7 +54,8 @@ export async function lockDataDir(dataDir: string): Promise<DataDirLock> {
 
 type Entry = { pid: number; startTime: string | null }
 
-function entryName(pid: number): string {
+/** The lock entry a process writes: `<pid>.<start time>` (Linux), `<pid>` elsewhere. Exported for tests. */
+export function entryName(pid: number): string {
   const start = startTimeOf(pid)
   return start ? `${pid}.${start}` : String(pid)
 }
