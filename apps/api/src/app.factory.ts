@@ -64,6 +64,8 @@ export async function createApp(config: AppConfig): Promise<NestFastifyApplicati
     // adds a buffer copy and a promise per request and nothing we use.
     bodyParser: false,
     bufferLogs: true,
+    // A failed start-up must print one line (main.ts), not Nest's buffered log and the error's dump.
+    autoFlushLogs: false,
     abortOnError: false,
   })
   app.useLogger(new PinoNestLogger(root))

@@ -1,6 +1,8 @@
 import 'reflect-metadata'
+import { inspect } from 'node:util'
 import { Logger } from '@nestjs/common'
 import { createApp } from './app.factory.js'
+import { StartupError } from './common/startup-error.js'
 import { ConfigError, isProduction, loadConfig } from './config/app-config.js'
 import { loadEnvFile } from './config/env-file.js'
 import { onListening } from './lifecycle.js'
@@ -20,7 +22,12 @@ async function main(): Promise<void> {
   }
   const started = Date.now()
   const app = await createApp(config)
-  await app.listen({ port: config.port, host: config.host })
+  await app.listen({ port: config.port, host: config.host }).catch((e: NodeJS.ErrnoException) => {
+    if (e.code !== 'EADDRINUSE' && e.code !== 'EACCES') throw e
+    throw new StartupError(
+      `Cannot listen on ${config.host}:${config.port} (${e.code === 'EADDRINUSE' ? 'address already in use' : 'permission denied'}): set PORT (or HOST) to one this process may use`,
+    )
+  })
   await onListening(app, config)
   const address = app.getHttpServer().address()
   const port = typeof address === 'object' && address ? address.port : config.port
@@ -64,10 +71,13 @@ function shutDownOnSignals(app: Awaited<ReturnType<typeof createApp>>): void {
 }
 
 main().catch((e: unknown) => {
-  if (e instanceof ConfigError) {
-    process.stderr.write(`${e.message}\n`) // found after the configuration was read, e.g. lost emulator state
+  // The environment's faults (database unreachable or missing, data directory read-only or held by
+  // another process, the emulator's state lost): one line and EX_CONFIG. Anything else is a bug: its
+  // stack, and exit 1.
+  if (e instanceof StartupError || e instanceof ConfigError) {
+    process.stderr.write(`${e.message.replace(/\s*\n\s*/g, ' ')}\n`)
     process.exit(78)
   }
-  process.stderr.write(`start-up failed: ${e instanceof Error ? e.message : String(e)}\n`)
+  process.stderr.write(`start-up failed: ${e instanceof Error ? (e.stack ?? e.message) : inspect(e)}\n`)
   process.exit(1)
 })

@@ -15,6 +15,7 @@ import { AlignClient } from '@align-kyc/align-client'
 import type { AlignEmulator } from '@align-kyc/align-client/testing'
 import { APP_CONFIG } from '../config/config.module.js'
 import { ConfigError, type AppConfig } from '../config/app-config.js'
+import { PrismaService } from '../database/prisma.service.js'
 import { EMULATOR_CHECK_SAMPLE, emulatorStateProblem } from './emulator-state.check.js'
 import { EmulatorStateRepository } from './emulator-state.repository.js'
 
@@ -136,8 +137,10 @@ async function createGateway(config: AppConfig, http: HttpService): Promise<Alig
     EmulatorStateRepository,
     {
       provide: AlignGateway,
-      inject: [APP_CONFIG, HttpService],
-      useFactory: createGateway,
+      // PrismaService only for the order: the emulator opens its state file (named after the embedded
+      // database) once this process holds that database's lock (data-dir-lock.ts).
+      inject: [APP_CONFIG, HttpService, PrismaService],
+      useFactory: (config: AppConfig, http: HttpService) => createGateway(config, http),
     },
     EmulatorStateCheck,
   ],

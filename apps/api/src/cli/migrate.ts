@@ -4,19 +4,31 @@
  * `npm run db:status`, `npm run db:drift` (exit 1 when schema.prisma and the migrations disagree).
  */
 import { PGlite } from '@electric-sql/pglite'
+import { StartupError } from '../common/startup-error.js'
+import { lockDataDir } from '../database/data-dir-lock.js'
 import { parseDatabaseUrl } from '../database/database-url.js'
 import { Migrator, type MigrationTarget } from '../database/migrator/migrator.js'
+import { checkPostgres } from '../database/preflight.js'
 
 const USAGE = 'usage: migrate deploy | create <name> | status | drift'
 
 async function withTarget<T>(fn: (target: MigrationTarget) => Promise<T>): Promise<T> {
   const target = parseDatabaseUrl(process.env.DATABASE_URL)
-  if (target.kind === 'postgres') return fn(target)
-  const db = new PGlite(target.dataDir ?? undefined)
+  if (target.kind === 'postgres') {
+    await checkPostgres(target.url)
+    return fn(target)
+  }
+  // The same lock as the service's: migrating a database a running service holds would corrupt it.
+  const lock = target.dataDir ? await lockDataDir(target.dataDir) : null
   try {
-    return await fn({ kind: 'pglite', db })
+    const db = new PGlite(target.dataDir ?? undefined)
+    try {
+      return await fn({ kind: 'pglite', db })
+    } finally {
+      await db.close()
+    }
   } finally {
-    await db.close()
+    lock?.release()
   }
 }
 
@@ -77,6 +89,6 @@ main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (err: unknown) => {
     console.error(`migrate: ${err instanceof Error ? err.message : String(err)}`)
-    process.exit(1)
+    process.exit(err instanceof StartupError ? 78 : 1)
   },
 )

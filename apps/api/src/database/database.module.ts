@@ -1,4 +1,3 @@
-import { mkdir } from 'node:fs/promises'
 import { Global, Logger, Module } from '@nestjs/common'
 import { PGlite } from '@electric-sql/pglite'
 import { PrismaPg } from '@prisma/adapter-pg'
@@ -6,19 +5,26 @@ import { PrismaPGlite } from 'pglite-prisma-adapter'
 import { APP_CONFIG } from '../config/config.module.js'
 import type { AppConfig } from '../config/app-config.js'
 import { DatabaseHealth } from './database-health.js'
+import { lockDataDir } from './data-dir-lock.js'
 import { Migrator } from './migrator/migrator.js'
 import { createPgPool } from './pg-connections.js'
+import { checkPostgres, ensureWritableDir, pgliteOpenError } from './preflight.js'
 import { PrismaService } from './prisma.service.js'
 import { pgDatabase, pgliteDatabase } from './sql.js'
 
 const logger = new Logger('Database')
 
-/** Opens the configured database, applies pending migrations (unless MIGRATE_ON_START=false). */
+/**
+ * Opens the configured database, applies pending migrations (unless MIGRATE_ON_START=false). The
+ * environment's usual faults (server unreachable, no such database, a data directory that cannot be
+ * written or that another process holds) throw a one-line StartupError.
+ */
 export async function openDatabase(config: AppConfig): Promise<PrismaService> {
   const started = Date.now()
   const target = config.database
   let prisma: PrismaService
   if (target.kind === 'postgres') {
+    await checkPostgres(target.url)
     if (config.migrateOnStart) {
       const applied = await new Migrator().deploy({ kind: 'postgres', url: target.url })
       if (applied.length) logger.log(`applied migrations: ${applied.join(', ')}`)
@@ -33,8 +39,7 @@ export async function openDatabase(config: AppConfig): Promise<PrismaService> {
     })
     prisma = new PrismaService(new PrismaPg(pool), null, 'postgres', pgDatabase(pool))
   } else {
-    if (target.dataDir) await mkdir(target.dataDir, { recursive: true })
-    const pglite = await PGlite.create(target.dataDir ?? undefined)
+    const pglite = await openPGlite(target.dataDir)
     if (config.migrateOnStart) {
       const applied = await new Migrator().deploy({ kind: 'pglite', db: pglite })
       if (applied.length) logger.log(`applied migrations: ${applied.join(', ')}`)
@@ -46,6 +51,21 @@ export async function openDatabase(config: AppConfig): Promise<PrismaService> {
     `database ready (${target.kind === 'postgres' ? 'PostgreSQL' : target.dataDir ? `PGlite at ${target.dataDir}` : 'in-memory PGlite'}) in ${Date.now() - started} ms`,
   )
   return prisma
+}
+
+/** PGlite on `dataDir` (null: in memory), once this process holds the directory (lockDataDir). */
+async function openPGlite(dataDir: string | null): Promise<PGlite> {
+  if (!dataDir) return PGlite.create()
+  await ensureWritableDir(dataDir)
+  // Held until the process exits (the database is closed by then); a crash leaves a stale entry
+  // that the next start removes.
+  const lock = await lockDataDir(dataDir)
+  try {
+    return await PGlite.create(dataDir)
+  } catch (e) {
+    lock.release()
+    throw pgliteOpenError(dataDir, e)
+  }
 }
 
 @Global()
