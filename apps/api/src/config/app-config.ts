@@ -33,7 +33,7 @@ export type AppConfig = {
   corsOrigins: string[]
   bodyLimitBytes: number
   reconcile: { afterMs: number; intervalMs: number; batchSize: number }
-  webhookWorker: { intervalMs: number; maxAttempts: number }
+  webhookWorker: { intervalMs: number; maxAttempts: number; coalesceWindowMs: number }
 }
 
 /**
@@ -174,6 +174,7 @@ const envSchema = z.object({
   RECONCILE_BATCH_SIZE: int(1, 1000, 50),
   WEBHOOK_WORKER_INTERVAL: duration('2s'),
   WEBHOOK_MAX_ATTEMPTS: int(1, 100, 12),
+  WEBHOOK_COALESCE_WINDOW: duration('500ms', true),
 })
 
 /**
@@ -260,6 +261,10 @@ export function loadConfig(env: Record<string, string | undefined>): AppConfig {
       intervalMs: e.RECONCILE_INTERVAL,
       batchSize: e.RECONCILE_BATCH_SIZE,
     },
-    webhookWorker: { intervalMs: e.WEBHOOK_WORKER_INTERVAL, maxAttempts: e.WEBHOOK_MAX_ATTEMPTS },
+    webhookWorker: {
+      intervalMs: e.WEBHOOK_WORKER_INTERVAL,
+      maxAttempts: e.WEBHOOK_MAX_ATTEMPTS,
+      coalesceWindowMs: e.WEBHOOK_COALESCE_WINDOW,
+    },
   }
 }

@@ -5,12 +5,19 @@ import { APP_CONFIG } from '../config/config.module.js'
 import type { AppConfig } from '../config/app-config.js'
 import { readAlignCustomer } from '../kyc/kyc-observation.js'
 import { DELIVERY_POLICY, retryDelayMs } from './delivery-policy.js'
-import { WebhooksRepository, type ClaimedDelivery } from './webhooks.repository.js'
+import { WebhooksRepository, type ClaimedCustomer, type ClaimedDelivery } from './webhooks.repository.js'
 
 /**
- * Applies stored `customer.kycs.updated` deliveries: kicked right after a delivery is acknowledged
- * (never awaited by the request) and polled every WEBHOOK_WORKER_INTERVAL, so deliveries left
- * behind by a crash, a failure or a newly recorded customer are picked up.
+ * Applies stored `customer.kycs.updated` deliveries: woken when a delivery it was told about falls
+ * due (WEBHOOK_COALESCE_WINDOW after it was acknowledged; never awaited by the request) and polled
+ * every WEBHOOK_WORKER_INTERVAL, so deliveries left behind by a crash, a failure or a newly
+ * recorded customer are picked up.
+ *
+ * Deliveries carry no state: each one says "read the customer again". So the due ones are claimed
+ * grouped by customer and each customer is read from Align once; that reading answers the claimed
+ * deliveries and every other one for the customer received before the claim (WebhooksRepository
+ * `complete`). Deliveries become due a window after they arrive, so a burst for one customer costs
+ * about one read per window however many deliveries it holds.
  *
  * Claiming is a lease, not a held row lock: a short statement claims rows with
  * FOR UPDATE SKIP LOCKED, bumps `attempts` and moves `next_attempt_at` to the lease's end; Align is
@@ -20,6 +27,10 @@ import { WebhooksRepository, type ClaimedDelivery } from './webhooks.repository.
  * ALIGN_TIMEOUT_MS per delivery and stall ingestion; the lease costs one extra write and, after a
  * crash, a wait of at most the lease before another worker retries.
  */
+/** Wake-up timers are rounded up to steps of this many ms, and fire this much after the due time. */
+const WAKE_STEP_MS = 25
+const WAKE_SLACK_MS = 5
+
 @Injectable()
 export class DeliveryWorker implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger('WebhookWorker')
@@ -29,6 +40,8 @@ export class DeliveryWorker implements OnApplicationBootstrap, OnModuleDestroy {
   private stopped = false
   private readonly abort = new AbortController()
   private readonly leaseMs: number
+  /** Wake-ups for deliveries due later, one timer per WAKE_STEP_MS step (a burst shares a few). */
+  private readonly wakes = new Map<number, NodeJS.Timeout>()
 
   constructor(
     private readonly deliveries: WebhooksRepository,
@@ -49,6 +62,8 @@ export class DeliveryWorker implements OnApplicationBootstrap, OnModuleDestroy {
     this.stopped = true
     if (this.timer) clearInterval(this.timer)
     this.timer = null
+    for (const t of this.wakes.values()) clearTimeout(t)
+    this.wakes.clear()
     this.abort.abort()
     await this.running?.catch(() => undefined)
   }
@@ -69,6 +84,23 @@ export class DeliveryWorker implements OnApplicationBootstrap, OnModuleDestroy {
           this.kick()
         }
       })
+  }
+
+  /**
+   * Starts a round once `delayMs` have passed (a delivery stored just now becomes due then). A few
+   * milliseconds late rather than early: `next_attempt_at` is stored rounded to the millisecond.
+   */
+  kickIn(delayMs: number): void {
+    if (this.stopped) return
+    if (delayMs <= 0) return this.kick()
+    const at = Math.ceil((Date.now() + delayMs + WAKE_SLACK_MS) / WAKE_STEP_MS) * WAKE_STEP_MS
+    if (this.wakes.has(at)) return
+    const t = setTimeout(() => {
+      this.wakes.delete(at)
+      this.kick()
+    }, at - Date.now())
+    t.unref()
+    this.wakes.set(at, t)
   }
 
   /** Waits for the current round, if any (tests, shutdown). */
@@ -96,35 +128,47 @@ export class DeliveryWorker implements OnApplicationBootstrap, OnModuleDestroy {
     }
   }
 
-  private async process(claim: ClaimedDelivery): Promise<void> {
+  /** One Align read for one customer's claimed deliveries, with no connection held while it runs. */
+  private async process(claim: ClaimedCustomer): Promise<void> {
+    const what = `customer ${claim.entityId} (${claim.deliveries.length} claimed deliveries)`
     let alignCustomer: AlignCustomer
+    let answeredAt: Date
     try {
       if (!(await this.deliveries.customerIdByAlignId(claim.entityId))) {
-        if (await this.deliveries.park(claim))
-          this.logger.log(`delivery ${claim.id}: customer ${claim.entityId} not recorded yet, parked`)
+        const parked = await Promise.all(claim.deliveries.map((d) => this.deliveries.park(d)))
+        if (parked.some(Boolean)) this.logger.log(`${what}: not recorded yet, parked`)
         return
       }
       alignCustomer = await this.align.client.customers.get(claim.entityId, { signal: this.abort.signal })
+      answeredAt = new Date()
     } catch (e) {
-      return this.fail(claim, e)
+      return this.failAll(claim, e)
     }
     try {
-      const reading = readAlignCustomer(alignCustomer, 'webhook', claim.eventCreatedAt)
+      // The reading's own time is when Align answered, as for a sync: it shows what Align holds then,
+      // not what it held when one of the deliveries was created, so it is never judged older than it is.
+      const reading = readAlignCustomer(alignCustomer, 'webhook', answeredAt)
       const result = await this.deliveries.complete(claim, reading, {
         status: alignCustomer.kycs?.status != null ? String(alignCustomer.kycs.status) : null,
         subStatus: alignCustomer.kycs?.sub_status != null ? String(alignCustomer.kycs.sub_status) : null,
       })
       if (result.kind === 'lost')
-        this.logger.warn(`delivery ${claim.id}: claim lost (lease expired or re-queued), result discarded`)
-      else if (result.kind === 'parked')
-        this.logger.log(`delivery ${claim.id}: customer ${claim.entityId} not recorded, parked`)
-      else if (result.decision.outcome === 'ignored' && result.decision.reason === 'unknown_value')
-        this.logger.warn(
-          `delivery ${claim.id}: unknown value from Align kept on the delivery: ${result.decision.detail}`,
-        )
+        this.logger.warn(`${what}: claim lost (lease expired, or answered by another read), result discarded`)
+      else if (result.kind === 'parked') this.logger.log(`${what}: not recorded, parked`)
+      else {
+        this.logger.debug(`${what}: one read answered ${result.processed} deliveries`)
+        if (result.decision.outcome === 'ignored' && result.decision.reason === 'unknown_value')
+          this.logger.warn(
+            `${what}: unknown value from Align kept on the deliveries: ${result.decision.detail}`,
+          )
+      }
     } catch (e) {
-      return this.fail(claim, e)
+      return this.failAll(claim, e)
     }
+  }
+
+  private async failAll(claim: ClaimedCustomer, e: unknown): Promise<void> {
+    await Promise.all(claim.deliveries.map((d) => this.fail(d, e)))
   }
 
   private async fail(claim: ClaimedDelivery, e: unknown): Promise<void> {
