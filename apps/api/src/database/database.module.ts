@@ -6,6 +6,7 @@ import { PrismaPGlite } from 'pglite-prisma-adapter'
 import pg from 'pg'
 import { APP_CONFIG } from '../config/config.module.js'
 import type { AppConfig } from '../config/app-config.js'
+import { deployIsolated } from './migrator/isolated.js'
 import { Migrator } from './migrator/migrator.js'
 import { PrismaService } from './prisma.service.js'
 import { pgDatabase, pgliteDatabase } from './sql.js'
@@ -19,7 +20,7 @@ export async function openDatabase(config: AppConfig): Promise<PrismaService> {
   let prisma: PrismaService
   if (target.kind === 'postgres') {
     if (config.migrateOnStart) {
-      const applied = await new Migrator().deploy({ kind: 'postgres', url: target.url })
+      const applied = await deployIsolated(target.url)
       if (applied.length) logger.log(`applied migrations: ${applied.join(', ')}`)
     }
     // One pool for Prisma and for the plain-SQL hot paths. A request waits at most the Align timeout
