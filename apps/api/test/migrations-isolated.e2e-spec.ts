@@ -14,14 +14,20 @@ const DIST = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../dist
  * thread loaded Prisma's wasm schema engine (which, once loaded, stays resident).
  */
 function migrateIn(
-  how: 'isolated' | 'in-thread',
+  how: 'isolated' | 'in-thread' | 'pglite',
   url: string,
 ): Promise<{ applied: string[]; engineLoaded: boolean }> {
   const script = `
-    const { deployIsolated } = await import(${JSON.stringify(path.join(DIST, 'isolated.js'))})
+    const { deployIsolated, openPgliteMigrated } = await import(${JSON.stringify(path.join(DIST, 'isolated.js'))})
     const { Migrator, schemaEngineLoaded } = await import(${JSON.stringify(path.join(DIST, 'migrator.js'))})
     const url = ${JSON.stringify(url)}
-    const applied = ${JSON.stringify(how)} === 'isolated' ? await deployIsolated(url) : await new Migrator().deploy({ kind: 'postgres', url })
+    const how = ${JSON.stringify(how)}
+    let applied
+    if (how === 'pglite') {
+      const opened = await openPgliteMigrated(url)
+      applied = opened.applied
+      await opened.db.close()
+    } else applied = how === 'isolated' ? await deployIsolated(url) : await new Migrator().deploy({ kind: 'postgres', url })
     process.stdout.write(JSON.stringify({ applied, engineLoaded: schemaEngineLoaded() }))`
   return (async () => {
     const dir = await mkdtemp(path.join(os.tmpdir(), 'align-kyc-migrate-'))
@@ -44,6 +50,12 @@ function migrateIn(
   })()
 }
 
+const migrationNames = async () =>
+  (await readdir(path.join(findPrismaDir(), 'migrations'), { withFileTypes: true }))
+    .filter((d) => d.isDirectory())
+    .map((d) => d.name)
+    .sort()
+
 describe('start-up migrations (e2e)', () => {
   const names: string[] = []
   const emptyDatabase = async () => {
@@ -57,10 +69,7 @@ describe('start-up migrations (e2e)', () => {
   })
 
   it('applies migrations in a worker thread, so the schema engine never loads in the main thread', async () => {
-    const migrations = (await readdir(path.join(findPrismaDir(), 'migrations'), { withFileTypes: true }))
-      .filter((d) => d.isDirectory())
-      .map((d) => d.name)
-      .sort()
+    const migrations = await migrationNames()
     const url = await emptyDatabase()
     expect(await migrateIn('isolated', url)).toEqual({ applied: migrations, engineLoaded: false })
     // Up to date: nothing applied, no worker needed.
@@ -71,4 +80,16 @@ describe('start-up migrations (e2e)', () => {
       engineLoaded: true,
     })
   })
+
+  it('creates and migrates an embedded database folder in a worker thread, then only opens it', async () => {
+    const migrations = await migrationNames()
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'align-kyc-pglite-'))
+    try {
+      const data = path.join(dir, 'pglite')
+      expect(await migrateIn('pglite', data)).toEqual({ applied: migrations, engineLoaded: false })
+      expect(await migrateIn('pglite', data)).toEqual({ applied: [], engineLoaded: false })
+    } finally {
+      await rm(dir, { recursive: true, force: true })
+    }
+  }, 180_000) // a fresh PGlite's initdb alone took 20 s on this loaded machine
 })

@@ -6,7 +6,7 @@ import { PrismaPGlite } from 'pglite-prisma-adapter'
 import pg from 'pg'
 import { APP_CONFIG } from '../config/config.module.js'
 import type { AppConfig } from '../config/app-config.js'
-import { deployIsolated } from './migrator/isolated.js'
+import { deployIsolated, openPgliteMigrated } from './migrator/isolated.js'
 import { Migrator } from './migrator/migrator.js'
 import { PrismaService } from './prisma.service.js'
 import { pgDatabase, pgliteDatabase } from './sql.js'
@@ -33,10 +33,18 @@ export async function openDatabase(config: AppConfig): Promise<PrismaService> {
     prisma = new PrismaService(new PrismaPg(pool), null, 'postgres', pgDatabase(pool))
   } else {
     if (target.dataDir) await mkdir(target.dataDir, { recursive: true })
-    const pglite = await PGlite.create(target.dataDir ?? undefined)
-    if (config.migrateOnStart) {
-      const applied = await new Migrator().deploy({ kind: 'pglite', db: pglite })
-      if (applied.length) logger.log(`applied migrations: ${applied.join(', ')}`)
+    let pglite: PGlite
+    if (config.migrateOnStart && target.dataDir) {
+      const opened = await openPgliteMigrated(target.dataDir)
+      pglite = opened.db
+      if (opened.applied.length) logger.log(`applied migrations: ${opened.applied.join(', ')}`)
+    } else {
+      // In memory there is nothing a worker could hand over: migrated here (throw-away databases).
+      pglite = await PGlite.create(target.dataDir ?? undefined)
+      if (config.migrateOnStart) {
+        const applied = await new Migrator().deploy({ kind: 'pglite', db: pglite })
+        if (applied.length) logger.log(`applied migrations: ${applied.join(', ')}`)
+      }
     }
     prisma = new PrismaService(new PrismaPGlite(pglite), pglite, 'pglite', pgliteDatabase(pglite))
   }

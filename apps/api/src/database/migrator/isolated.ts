@@ -1,4 +1,7 @@
+import { existsSync } from 'node:fs'
+import path from 'node:path'
 import { Worker } from 'node:worker_threads'
+import { PGlite } from '@electric-sql/pglite'
 import { Migrator } from './migrator.js'
 import type { MigrateRequest, MigrateResult } from './migrate-worker.js'
 
@@ -14,6 +17,28 @@ import type { MigrateRequest, MigrateResult } from './migrate-worker.js'
 export async function deployIsolated(url: string, migrator = new Migrator()): Promise<string[]> {
   if (await migrator.isUpToDate({ kind: 'postgres', url })) return []
   return runMigrateWorker({ kind: 'postgres', url })
+}
+
+/**
+ * Opens the embedded database on `dataDir`, migrated. A new folder is created and migrated by the
+ * worker (PGlite's initdb grows its wasm memory, which never shrinks, well beyond what a restart
+ * needs); an existing one is opened here and, only if migrations are pending, closed, migrated by
+ * the worker and opened again.
+ */
+export async function openPgliteMigrated(
+  dataDir: string,
+  migrator = new Migrator(),
+): Promise<{ db: PGlite; applied: string[] }> {
+  let applied: string[] = []
+  if (!existsSync(path.join(dataDir, 'PG_VERSION'))) {
+    applied = await runMigrateWorker({ kind: 'pglite', dataDir })
+    return { db: await PGlite.create(dataDir), applied }
+  }
+  const db = await PGlite.create(dataDir)
+  if (await migrator.isUpToDate({ kind: 'pglite', db })) return { db, applied }
+  await db.close()
+  applied = await runMigrateWorker({ kind: 'pglite', dataDir })
+  return { db: await PGlite.create(dataDir), applied }
 }
 
 function runMigrateWorker(request: MigrateRequest): Promise<string[]> {
