@@ -3,7 +3,6 @@ import { Injectable } from '@nestjs/common'
 import type { ApplyDecision } from '@align-kyc/domain'
 import { PrismaService } from '../database/prisma.service.js'
 import { newestFirst, type KeysetPosition } from '../database/keyset.js'
-import { prismaSql } from '../database/sql.js'
 import type { AlignReading } from '../kyc/kyc-observation.js'
 import { applyReadingLocked, lockKycState } from '../kyc/kyc-state.store.js'
 
