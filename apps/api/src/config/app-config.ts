@@ -174,7 +174,7 @@ const envSchema = z.object({
   RECONCILE_BATCH_SIZE: int(1, 1000, 50),
   WEBHOOK_WORKER_INTERVAL: duration('2s'),
   WEBHOOK_MAX_ATTEMPTS: int(1, 100, 12),
-  WEBHOOK_COALESCE_WINDOW: duration('500ms', true),
+  WEBHOOK_COALESCE_WINDOW: duration('1s', true),
 })
 
 /**
