@@ -7,6 +7,10 @@ import { readAlignCustomer } from '../kyc/kyc-observation.js'
 import { DELIVERY_POLICY, retryDelayMs } from './delivery-policy.js'
 import { WebhooksRepository, type ClaimedCustomer, type ClaimedDelivery } from './webhooks.repository.js'
 
+/** Wake-up timers are rounded up to steps of this many ms, and fire this much after the due time. */
+const WAKE_STEP_MS = 25
+const WAKE_SLACK_MS = 5
+
 /**
  * Applies stored `customer.kycs.updated` deliveries: woken when a delivery it was told about falls
  * due (WEBHOOK_COALESCE_WINDOW after it was acknowledged; never awaited by the request) and polled
@@ -22,15 +26,12 @@ import { WebhooksRepository, type ClaimedCustomer, type ClaimedDelivery } from '
  * Claiming is a lease, not a held row lock: a short statement claims rows with
  * FOR UPDATE SKIP LOCKED, bumps `attempts` and moves `next_attempt_at` to the lease's end; Align is
  * then called with no transaction open; the result is written in one transaction that first
- * re-checks the claim (`attempts` as a fencing token) under the delivery's row lock. Holding the
+ * re-checks the claim (`attempts` as a fencing token) under the customer's and the deliveries' row
+ * locks. Holding the
  * row lock across the Align call would pin a pooled connection (on PGlite: the only one) for up to
  * ALIGN_TIMEOUT_MS per delivery and stall ingestion; the lease costs one extra write and, after a
  * crash, a wait of at most the lease before another worker retries.
  */
-/** Wake-up timers are rounded up to steps of this many ms, and fire this much after the due time. */
-const WAKE_STEP_MS = 25
-const WAKE_SLACK_MS = 5
-
 @Injectable()
 export class DeliveryWorker implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger('WebhookWorker')
@@ -153,7 +154,8 @@ export class DeliveryWorker implements OnApplicationBootstrap, OnModuleDestroy {
         subStatus: alignCustomer.kycs?.sub_status != null ? String(alignCustomer.kycs.sub_status) : null,
       })
       if (result.kind === 'lost')
-        this.logger.warn(`${what}: claim lost (lease expired, or answered by another read), result discarded`)
+        // Normal with several workers: another read, started later, answered these deliveries.
+        this.logger.log(`${what}: claim lost (answered by another read, or lease expired), result discarded`)
       else if (result.kind === 'parked') this.logger.log(`${what}: not recorded, parked`)
       else {
         this.logger.debug(`${what}: one read answered ${result.processed} deliveries`)
