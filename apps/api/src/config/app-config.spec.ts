@@ -19,6 +19,7 @@ describe('loadConfig', () => {
     expect(c.rateLimitRedisUrl).toBeNull()
     expect(c.migrateOnStart).toBe(true)
     expect(c.reconcile).toEqual({ afterMs: 15 * 60_000, intervalMs: 60_000, batchSize: 50 })
+    expect(c.webhookWorker).toEqual({ intervalMs: 2_000, maxAttempts: 12, coalesceWindowMs: 1_000 })
   })
 
   it('takes a redis:// or rediss:// URL for shared rate limiting and never echoes its password', () => {
@@ -90,6 +91,7 @@ describe('loadConfig', () => {
     [{ KYC_LINK_TTL: 'soon' }, 'KYC_LINK_TTL'],
     [{ KYC_LINK_RENEWAL_MARGIN: '24h' }, 'KYC_LINK_RENEWAL_MARGIN'],
     [{ RECONCILE_INTERVAL: 'never' }, 'RECONCILE_INTERVAL'],
+    [{ WEBHOOK_COALESCE_WINDOW: 'a while' }, 'WEBHOOK_COALESCE_WINDOW'],
     [{ ALIGN_WEBHOOK_URL: 'not a url' }, 'ALIGN_WEBHOOK_URL'],
   ])('rejects %j naming %s in one line', (env, name) => {
     expect(() => loadConfig(env)).toThrow(ConfigError)
@@ -184,10 +186,15 @@ describe('loadConfig', () => {
     expect(loadConfig({ KYC_LINK_RENEWAL_MARGIN: '0s' }).kycLink.renewalMarginMs).toBe(0)
   })
 
-  it('accepts RECONCILE_INTERVAL=0 (off) and RATE_LIMIT_PER_MINUTE=0 (off)', () => {
-    const c = loadConfig({ RECONCILE_INTERVAL: '0', RATE_LIMIT_PER_MINUTE: '0' })
+  it('accepts RECONCILE_INTERVAL=0 (off), RATE_LIMIT_PER_MINUTE=0 (off) and WEBHOOK_COALESCE_WINDOW=0', () => {
+    const c = loadConfig({
+      RECONCILE_INTERVAL: '0',
+      RATE_LIMIT_PER_MINUTE: '0',
+      WEBHOOK_COALESCE_WINDOW: '0',
+    })
     expect(c.reconcile.intervalMs).toBe(0)
     expect(c.rateLimitPerMinute).toBe(0)
+    expect(c.webhookWorker.coalesceWindowMs).toBe(0)
   })
 
   it('never echoes a database password', () => {

@@ -41,7 +41,7 @@ export type AppConfig = {
   trustProxy: false | number | string[]
   bodyLimitBytes: number
   reconcile: { afterMs: number; intervalMs: number; batchSize: number }
-  webhookWorker: { intervalMs: number; maxAttempts: number }
+  webhookWorker: { intervalMs: number; maxAttempts: number; coalesceWindowMs: number }
   /** After a write fails for lack of disk space, /health/ready answers 503 this long (0: not at all). */
   readinessDiskFullHoldMs: number
 }
@@ -308,6 +308,7 @@ const envSchema = z.object({
   WEBHOOK_WORKER_INTERVAL: duration('2s'),
   WEBHOOK_MAX_ATTEMPTS: int(1, 100, 12),
   READINESS_DISK_FULL_HOLD: duration('30s', 'off'),
+  WEBHOOK_COALESCE_WINDOW: duration('1s', 'allowed'),
 })
 
 /**
@@ -397,7 +398,11 @@ export function loadConfig(env: Record<string, string | undefined>): AppConfig {
       intervalMs: e.RECONCILE_INTERVAL,
       batchSize: e.RECONCILE_BATCH_SIZE,
     },
-    webhookWorker: { intervalMs: e.WEBHOOK_WORKER_INTERVAL, maxAttempts: e.WEBHOOK_MAX_ATTEMPTS },
+    webhookWorker: {
+      intervalMs: e.WEBHOOK_WORKER_INTERVAL,
+      maxAttempts: e.WEBHOOK_MAX_ATTEMPTS,
+      coalesceWindowMs: e.WEBHOOK_COALESCE_WINDOW,
+    },
     readinessDiskFullHoldMs: e.READINESS_DISK_FULL_HOLD,
   }
 }

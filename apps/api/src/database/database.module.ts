@@ -6,6 +6,7 @@ import { APP_CONFIG } from '../config/config.module.js'
 import type { AppConfig } from '../config/app-config.js'
 import { DatabaseHealth } from './database-health.js'
 import { lockDataDir } from './data-dir-lock.js'
+import { deployIsolated, openPgliteMigrated } from './migrator/isolated.js'
 import { Migrator } from './migrator/migrator.js'
 import { createPgPool } from './pg-connections.js'
 import { checkPostgres, ensureWritableDir, pgliteOpenError } from './preflight.js'
@@ -25,10 +26,7 @@ export async function openDatabase(config: AppConfig): Promise<PrismaService> {
   let prisma: PrismaService
   if (target.kind === 'postgres') {
     await checkPostgres(target.url)
-    if (config.migrateOnStart) {
-      const applied = await new Migrator().deploy({ kind: 'postgres', url: target.url })
-      if (applied.length) logger.log(`applied migrations: ${applied.join(', ')}`)
-    }
+    if (config.migrateOnStart) logApplied(await deployIsolated(target.url))
     // One pool for Prisma and for the plain-SQL hot paths. Connections are held only for short
     // transactions (never across an Align call), so a request that waits 5 s for one has met an
     // overloaded or unreachable database and is answered 503 database_unavailable.
@@ -39,11 +37,7 @@ export async function openDatabase(config: AppConfig): Promise<PrismaService> {
     })
     prisma = new PrismaService(new PrismaPg(pool), null, 'postgres', pgDatabase(pool))
   } else {
-    const pglite = await openPGlite(target.dataDir)
-    if (config.migrateOnStart) {
-      const applied = await new Migrator().deploy({ kind: 'pglite', db: pglite })
-      if (applied.length) logger.log(`applied migrations: ${applied.join(', ')}`)
-    }
+    const pglite = await openPGlite(target.dataDir, config.migrateOnStart)
     prisma = new PrismaService(new PrismaPGlite(pglite), pglite, 'pglite', pgliteDatabase(pglite))
   }
   await prisma.$connect()
@@ -54,18 +48,30 @@ export async function openDatabase(config: AppConfig): Promise<PrismaService> {
 }
 
 /** PGlite on `dataDir` (null: in memory), once this process holds the directory (lockDataDir). */
-async function openPGlite(dataDir: string | null): Promise<PGlite> {
-  if (!dataDir) return PGlite.create()
+async function openPGlite(dataDir: string | null, migrate: boolean): Promise<PGlite> {
+  if (!dataDir) {
+    // In memory there is nothing a worker could hand over: migrated here (throw-away databases).
+    const db = await PGlite.create()
+    if (migrate) logApplied(await new Migrator().deploy({ kind: 'pglite', db }))
+    return db
+  }
   await ensureWritableDir(dataDir)
   // Held until the process exits (the database is closed by then); a crash leaves a stale entry
-  // that the next start removes.
+  // that the next start removes. Taken before the migration worker opens the folder.
   const lock = await lockDataDir(dataDir)
   try {
-    return await PGlite.create(dataDir)
+    if (!migrate) return await PGlite.create(dataDir)
+    const opened = await openPgliteMigrated(dataDir)
+    logApplied(opened.applied)
+    return opened.db
   } catch (e) {
     lock.release()
     throw pgliteOpenError(dataDir, e)
   }
+}
+
+function logApplied(applied: string[]): void {
+  if (applied.length) logger.log(`applied migrations: ${applied.join(', ')}`)
 }
 
 @Global()

@@ -7,17 +7,29 @@ import { DatabaseHealth } from '../database/database-health.js'
 import { describeFailure, OutageLog } from '../database/outage-log.js'
 import { readAlignCustomer } from '../kyc/kyc-observation.js'
 import { DELIVERY_POLICY, retryDelayMs } from './delivery-policy.js'
-import { WebhooksRepository, type ClaimedDelivery } from './webhooks.repository.js'
+import { WebhooksRepository, type ClaimedCustomer, type ClaimedDelivery } from './webhooks.repository.js'
+
+/** Wake-up timers are rounded up to steps of this many ms, and fire this much after the due time. */
+const WAKE_STEP_MS = 25
+const WAKE_SLACK_MS = 5
 
 /**
- * Applies stored `customer.kycs.updated` deliveries: kicked right after a delivery is acknowledged
- * (never awaited by the request) and polled every WEBHOOK_WORKER_INTERVAL, so deliveries left
- * behind by a crash, a failure or a newly recorded customer are picked up.
+ * Applies stored `customer.kycs.updated` deliveries: woken when a delivery it was told about falls
+ * due (WEBHOOK_COALESCE_WINDOW after it was acknowledged; never awaited by the request) and polled
+ * every WEBHOOK_WORKER_INTERVAL, so deliveries left behind by a crash, a failure or a newly
+ * recorded customer are picked up.
+ *
+ * Deliveries carry no state: each one says "read the customer again". So the due ones are claimed
+ * grouped by customer and each customer is read from Align once; that reading answers the claimed
+ * deliveries and every other one for the customer received before the claim (WebhooksRepository
+ * `complete`). Deliveries become due a window after they arrive, so a burst for one customer costs
+ * about one read per window however many deliveries it holds.
  *
  * Claiming is a lease, not a held row lock: a short statement claims rows with
  * FOR UPDATE SKIP LOCKED, bumps `attempts` and moves `next_attempt_at` to the lease's end; Align is
  * then called with no transaction open; the result is written in one transaction that first
- * re-checks the claim (`attempts` as a fencing token) under the delivery's row lock. Holding the
+ * re-checks the claim (`attempts` as a fencing token) under the customer's and the deliveries' row
+ * locks. Holding the
  * row lock across the Align call would pin a pooled connection (on PGlite: the only one) for up to
  * ALIGN_TIMEOUT_MS per delivery and stall ingestion; the lease costs one extra write and, after a
  * crash, a wait of at most the lease before another worker retries.
@@ -32,6 +44,8 @@ export class DeliveryWorker implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly abort = new AbortController()
   private readonly leaseMs: number
   private readonly outage: OutageLog
+  /** Wake-ups for deliveries due later, one timer per WAKE_STEP_MS step (a burst shares a few). */
+  private readonly wakes = new Map<number, NodeJS.Timeout>()
 
   constructor(
     private readonly deliveries: WebhooksRepository,
@@ -58,6 +72,8 @@ export class DeliveryWorker implements OnApplicationBootstrap, OnModuleDestroy {
     this.stopped = true
     if (this.timer) clearInterval(this.timer)
     this.timer = null
+    for (const t of this.wakes.values()) clearTimeout(t)
+    this.wakes.clear()
     this.abort.abort()
     await this.running?.catch(() => undefined)
   }
@@ -80,6 +96,23 @@ export class DeliveryWorker implements OnApplicationBootstrap, OnModuleDestroy {
           this.kick()
         }
       })
+  }
+
+  /**
+   * Starts a round once `delayMs` have passed (a delivery stored just now becomes due then). A few
+   * milliseconds late rather than early: `next_attempt_at` is stored rounded to the millisecond.
+   */
+  kickIn(delayMs: number): void {
+    if (this.stopped) return
+    if (delayMs <= 0) return this.kick()
+    const at = Math.ceil((Date.now() + delayMs + WAKE_SLACK_MS) / WAKE_STEP_MS) * WAKE_STEP_MS
+    if (this.wakes.has(at)) return
+    const t = setTimeout(() => {
+      this.wakes.delete(at)
+      this.kick()
+    }, at - Date.now())
+    t.unref()
+    this.wakes.set(at, t)
   }
 
   /** Waits for the current round, if any (tests, shutdown). */
@@ -111,35 +144,48 @@ export class DeliveryWorker implements OnApplicationBootstrap, OnModuleDestroy {
     }
   }
 
-  private async process(claim: ClaimedDelivery): Promise<void> {
+  /** One Align read for one customer's claimed deliveries, with no connection held while it runs. */
+  private async process(claim: ClaimedCustomer): Promise<void> {
+    const what = `customer ${claim.entityId} (${claim.deliveries.length} claimed deliveries)`
     let alignCustomer: AlignCustomer
     try {
       if (!(await this.deliveries.customerIdByAlignId(claim.entityId))) {
-        if (await this.deliveries.park(claim))
-          this.logger.log(`delivery ${claim.id}: customer ${claim.entityId} not recorded yet, parked`)
+        const parked = await Promise.all(claim.deliveries.map((d) => this.deliveries.park(d)))
+        if (parked.some(Boolean)) this.logger.log(`${what}: not recorded yet, parked`)
         return
       }
       alignCustomer = await this.align.client.customers.get(claim.entityId, { signal: this.abort.signal })
     } catch (e) {
-      return this.fail(claim, e)
+      return this.failAll(claim, e)
     }
     try {
-      const reading = readAlignCustomer(alignCustomer, 'webhook', claim.eventCreatedAt)
+      // A webhook's observation time is its event's created_at (api-contract.md, Status rules): for a
+      // read that answers several, the latest of them. What the read shows is at least that recent, so
+      // the label is never newer than the state it carries.
+      const observedAt = new Date(Math.max(...claim.deliveries.map((d) => d.eventCreatedAt.getTime())))
+      const reading = readAlignCustomer(alignCustomer, 'webhook', observedAt)
       const result = await this.deliveries.complete(claim, reading, {
         status: alignCustomer.kycs?.status != null ? String(alignCustomer.kycs.status) : null,
         subStatus: alignCustomer.kycs?.sub_status != null ? String(alignCustomer.kycs.sub_status) : null,
       })
       if (result.kind === 'lost')
-        this.logger.warn(`delivery ${claim.id}: claim lost (lease expired or re-queued), result discarded`)
-      else if (result.kind === 'parked')
-        this.logger.log(`delivery ${claim.id}: customer ${claim.entityId} not recorded, parked`)
-      else if (result.decision.outcome === 'ignored' && result.decision.reason === 'unknown_value')
-        this.logger.warn(
-          `delivery ${claim.id}: unknown value from Align kept on the delivery: ${result.decision.detail}`,
-        )
+        // Normal with several workers: another read, started later, answered these deliveries.
+        this.logger.log(`${what}: claim lost (answered by another read, or lease expired), result discarded`)
+      else if (result.kind === 'parked') this.logger.log(`${what}: not recorded, parked`)
+      else {
+        this.logger.debug(`${what}: one read answered ${result.processed} deliveries`)
+        if (result.decision.outcome === 'ignored' && result.decision.reason === 'unknown_value')
+          this.logger.warn(
+            `${what}: unknown value from Align kept on the deliveries: ${result.decision.detail}`,
+          )
+      }
     } catch (e) {
-      return this.fail(claim, e)
+      return this.failAll(claim, e)
     }
+  }
+
+  private async failAll(claim: ClaimedCustomer, e: unknown): Promise<void> {
+    await Promise.all(claim.deliveries.map((d) => this.fail(d, e)))
   }
 
   private async fail(claim: ClaimedDelivery, e: unknown): Promise<void> {

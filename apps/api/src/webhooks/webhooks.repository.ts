@@ -3,9 +3,8 @@ import { Injectable } from '@nestjs/common'
 import type { ApplyDecision } from '@align-kyc/domain'
 import { PrismaService } from '../database/prisma.service.js'
 import { newestFirst, type KeysetPosition } from '../database/keyset.js'
-import { prismaSql } from '../database/sql.js'
 import type { AlignReading } from '../kyc/kyc-observation.js'
-import { applyReadingLocked } from '../kyc/kyc-state.store.js'
+import { applyReadingLocked, lockKycState } from '../kyc/kyc-state.store.js'
 
 export type DeliveryStatus = 'pending' | 'processed' | 'failed' | 'ignored'
 
@@ -37,6 +36,17 @@ export type ClaimedDelivery = {
   attempts: number
 }
 
+/**
+ * The deliveries one claim took for one customer, and when the claim was made (the database's
+ * clock, the one `received_at` is on). The Align read made for them starts after `claimedAt`, so it
+ * also answers every other delivery for the customer received before then (see `complete`).
+ */
+export type ClaimedCustomer = {
+  entityId: string
+  claimedAt: Date
+  deliveries: ClaimedDelivery[]
+}
+
 /** The operator's view of a delivery (never the raw body). */
 export type DeliveryRecord = {
   id: string
@@ -59,7 +69,8 @@ export type DeliveryPageQuery = {
 export type Observed = { status: string | null; subStatus: string | null }
 
 export type CompleteResult =
-  | { kind: 'applied'; decision: ApplyDecision }
+  /** `processed`: how many deliveries this reading answered (the claimed ones and earlier ones). */
+  | { kind: 'applied'; decision: ApplyDecision; processed: number }
   /** The customer is not (or no longer) recorded: parked until it is. */
   | { kind: 'parked' }
   /** The claim was lost (lease expired and another worker claimed it, or an operator re-queued it). */
@@ -82,12 +93,13 @@ export class WebhooksRepository {
 
   /**
    * Stores a delivery once per body (ON CONFLICT on body_hash DO NOTHING) in one statement, which is
-   * the transaction the 200 waits for. A `process` delivery is due now when its customer is
-   * recorded, and parked (next_attempt_at null) otherwise; CustomersRepository.recordCreated
-   * releases parked ones when it records the customer, and the worker's sweep (`releaseParked`)
-   * catches the race where both commit at the same moment.
+   * the transaction the 200 waits for. A `process` delivery is due `windowMs` from now when its
+   * customer is recorded (WEBHOOK_COALESCE_WINDOW: a burst for one customer then costs one Align
+   * read per window, see `complete`), and parked (next_attempt_at null) otherwise;
+   * CustomersRepository.recordCreated releases parked ones when it records the customer, and the
+   * worker's sweep (`releaseParked`) catches the race where both commit at the same moment.
    */
-  async store(d: NewDelivery): Promise<StoreResult> {
+  async store(d: NewDelivery, windowMs: number): Promise<StoreResult> {
     const id = randomUUID()
     const status: DeliveryStatus = d.handling === 'ignore' ? 'ignored' : 'pending'
     const rows = await this.prisma.$queryRaw<{ id: string; queued: boolean }[]>`
@@ -97,7 +109,7 @@ export class WebhooksRepository {
       SELECT ${id}::uuid, ${d.bodyHash}, ${d.rawBody}, ${d.eventType}, ${d.entityType}, ${d.entityId},
              ${d.eventCreatedAt}::timestamptz, ${status}::"DeliveryStatus",
              CASE WHEN ${status} = 'pending' AND EXISTS (SELECT 1 FROM customers WHERE align_customer_id = ${d.entityId})
-                  THEN now() ELSE NULL END,
+                  THEN now() + (${windowMs}::int * interval '1 millisecond') ELSE NULL END,
              CASE WHEN ${status} = 'ignored' THEN 'not_processed' ELSE NULL END,
              CASE WHEN ${status} = 'ignored' THEN now() ELSE NULL END
       ON CONFLICT (body_hash) DO NOTHING
@@ -108,14 +120,14 @@ export class WebhooksRepository {
   }
 
   /**
-   * Claims up to `limit` due deliveries for `leaseMs`: one statement that picks rows with
-   * FOR UPDATE SKIP LOCKED (concurrent claimers on other instances skip them instead of waiting),
-   * increments `attempts` (the fencing token) and pushes `next_attempt_at` to the lease's end, so
-   * a worker that dies mid-way gives the delivery back when the lease runs out. No row lock is held
-   * while Align is called.
+   * Claims up to `limit` due deliveries for `leaseMs`, grouped by customer: one statement that picks
+   * rows with FOR UPDATE SKIP LOCKED (concurrent claimers on other instances skip them instead of
+   * waiting), increments `attempts` (the fencing token) and pushes `next_attempt_at` to the lease's
+   * end, so a worker that dies mid-way gives the delivery back when the lease runs out. No row lock
+   * is held while Align is called.
    */
-  async claimDue(limit: number, leaseMs: number): Promise<ClaimedDelivery[]> {
-    return this.prisma.$queryRaw<ClaimedDelivery[]>`
+  async claimDue(limit: number, leaseMs: number): Promise<ClaimedCustomer[]> {
+    const rows = await this.prisma.$queryRaw<(ClaimedDelivery & { claimedAt: Date })[]>`
       UPDATE webhook_deliveries d
          SET attempts = d.attempts + 1,
              next_attempt_at = now() + (${leaseMs}::int * interval '1 millisecond')
@@ -126,7 +138,15 @@ export class WebhooksRepository {
                FOR UPDATE SKIP LOCKED) due
        WHERE d.id = due.id
    RETURNING d.id::text AS id, d.event_type AS "eventType", d.entity_id AS "entityId",
-             d.event_created_at AS "eventCreatedAt", d.attempts`
+             d.event_created_at AS "eventCreatedAt", d.attempts, now() AS "claimedAt"`
+    const byCustomer = new Map<string, ClaimedCustomer>()
+    for (const { claimedAt, ...delivery } of rows) {
+      const group = byCustomer.get(delivery.entityId)
+      if (group) group.deliveries.push(delivery)
+      else
+        byCustomer.set(delivery.entityId, { entityId: delivery.entityId, claimedAt, deliveries: [delivery] })
+    }
+    return [...byCustomer.values()]
   }
 
   /** Makes parked deliveries whose customer is recorded by now due (a safety net; see `store`). */
@@ -155,38 +175,63 @@ export class WebhooksRepository {
   }
 
   /**
-   * In ONE transaction: re-checks the claim under the delivery's row lock, applies the observation
-   * through the customer's row lock (applyReadingLocked) and marks the delivery processed with what
-   * was observed and what the domain decided. Either both are committed or neither.
+   * Records one Align reading of a customer, read after `claim.claimedAt`, in ONE short transaction:
+   * locks the customer's row (every completion for the customer serialises there, before any
+   * delivery row is locked, so two of them cannot deadlock), re-checks the claim (`attempts` as the
+   * fencing token), applies the reading (applyReadingLocked) and marks as processed, with what was
+   * observed and what the domain decided, every pending delivery for the customer received before
+   * the claim was made: the claimed ones and any that arrived earlier (not yet due, or claimed by
+   * another worker, whose own completion then finds nothing left to do). A delivery received after
+   * the claim may describe a change this reading missed: it stays pending for the next read.
+   * `received_at` is stored to the millisecond (rounded), hence the one-millisecond margin.
+   * Lost (nothing applied) when none of the claimed deliveries is still held: another worker or an
+   * earlier reading has answered or taken over all of them.
    */
-  async complete(claim: ClaimedDelivery, reading: AlignReading, observed: Observed): Promise<CompleteResult> {
-    return this.prisma.$transaction(async (tx) => {
-      const held = await tx.$queryRaw<{ ok: boolean }[]>`
-        SELECT (status = 'pending' AND attempts = ${claim.attempts}::int) AS ok
-          FROM webhook_deliveries WHERE id = ${claim.id}::uuid FOR UPDATE`
-      if (!held[0]?.ok) return { kind: 'lost' } as const
-      const customer = await tx.customer.findUnique({
-        where: { alignCustomerId: claim.entityId },
-        select: { id: true },
-      })
-      if (!customer) {
-        await tx.webhookDelivery.update({ where: { id: claim.id }, data: { nextAttemptAt: null } })
+  async complete(claim: ClaimedCustomer, reading: AlignReading, observed: Observed): Promise<CompleteResult> {
+    return this.prisma.sql.transaction(async (sql) => {
+      const customer = await sql<{ id: string }>(
+        'SELECT id::text AS id FROM customers WHERE align_customer_id = $1',
+        [claim.entityId],
+      )
+      const customerId = customer[0]?.id
+      const params: unknown[] = [claim.entityId]
+      const held = claim.deliveries
+        .map((d) => `(id = $${params.push(d.id)}::uuid AND attempts = $${params.push(d.attempts)}::int)`)
+        .join(' OR ')
+      if (!customerId) {
+        await sql(
+          `UPDATE webhook_deliveries SET next_attempt_at = NULL
+            WHERE entity_id = $1 AND status = 'pending' AND (${held})`,
+          params,
+        )
         return { kind: 'parked' } as const
       }
-      const { decision } = await applyReadingLocked(prismaSql(tx), customer.id, reading)
-      await tx.webhookDelivery.update({
-        where: { id: claim.id },
-        data: {
-          status: 'processed',
-          outcome: decision.outcome === 'applied' ? 'applied' : decision.reason,
-          observedStatus: observed.status,
-          observedSubStatus: observed.subStatus,
-          processedAt: new Date(),
-          nextAttemptAt: null,
-          lastError: null,
-        },
-      })
-      return { kind: 'applied', decision } as const
+      const locked = await lockKycState(sql, customerId)
+      const stillHeld = await sql<{ id: string }>(
+        `SELECT id::text AS id FROM webhook_deliveries
+          WHERE entity_id = $1 AND status = 'pending' AND (${held}) FOR UPDATE`,
+        params,
+      )
+      if (stillHeld.length === 0) return { kind: 'lost' } as const
+      const { decision } = await applyReadingLocked(sql, customerId, reading, locked ?? undefined)
+      const answered = await sql<{ id: string }>(
+        `UPDATE webhook_deliveries
+            SET status = 'processed', outcome = $2, observed_status = $3, observed_sub_status = $4,
+                processed_at = now(), next_attempt_at = NULL, last_error = NULL
+          WHERE entity_id = $1 AND status = 'pending'
+            AND (received_at < $5::timestamptz - interval '1 millisecond'
+                 OR id IN (${stillHeld.map((_, i) => `$${i + 6}::uuid`).join(', ')}))
+      RETURNING id::text AS id`,
+        [
+          claim.entityId,
+          decision.outcome === 'applied' ? 'applied' : decision.reason,
+          observed.status,
+          observed.subStatus,
+          claim.claimedAt,
+          ...stillHeld.map((r) => r.id),
+        ],
+      )
+      return { kind: 'applied', decision, processed: answered.length } as const
     })
   }
 

@@ -1,8 +1,10 @@
 import { hash } from 'node:crypto'
-import { Injectable, Logger } from '@nestjs/common'
+import { Inject, Injectable, Logger } from '@nestjs/common'
 import { AlignWebhookParseError, parseWebhookEvent, verifyWebhookSignature } from '@align-kyc/align-client'
 import { AlignGateway } from '../align/align.module.js'
 import { AppError } from '../common/app-error.js'
+import { APP_CONFIG } from '../config/config.module.js'
+import type { AppConfig } from '../config/app-config.js'
 import { decodeCursor, encodeCursor } from '../customers/cursor.js'
 import { DeliveryWorker } from './delivery-worker.js'
 import {
@@ -21,11 +23,16 @@ export class WebhooksService {
   /** Deliveries refused for their signature since start-up (their bodies are never stored or logged). */
   private rejected = 0
 
+  private readonly windowMs: number
+
   constructor(
     private readonly deliveries: WebhooksRepository,
     private readonly worker: DeliveryWorker,
     private readonly align: AlignGateway,
-  ) {}
+    @Inject(APP_CONFIG) config: AppConfig,
+  ) {
+    this.windowMs = config.webhookWorker.coalesceWindowMs
+  }
 
   /**
    * Verifies, parses and durably stores one delivery, then kicks the worker without waiting for it.
@@ -52,15 +59,18 @@ export class WebhooksService {
       throw e
     }
     const known = event.event_type === KYC_UPDATED_EVENT
-    const result = await this.deliveries.store({
-      bodyHash: hash('sha256', body, 'hex'),
-      rawBody: body.toString('utf8'),
-      eventType: event.event_type,
-      entityType: event.entity_type ?? null,
-      entityId: event.entity_id,
-      eventCreatedAt: new Date(event.created_at),
-      handling: known ? 'process' : 'ignore',
-    })
+    const result = await this.deliveries.store(
+      {
+        bodyHash: hash('sha256', body, 'hex'),
+        rawBody: body.toString('utf8'),
+        eventType: event.event_type,
+        entityType: event.entity_type ?? null,
+        entityId: event.entity_id,
+        eventCreatedAt: new Date(event.created_at),
+        handling: known ? 'process' : 'ignore',
+      },
+      this.windowMs,
+    )
     if (result.duplicate) {
       this.logger.log(
         `duplicate ${event.event_type} for ${event.entity_id}: acknowledged, not processed again`,
@@ -70,7 +80,7 @@ export class WebhooksService {
         `unknown event type ${JSON.stringify(event.event_type)} stored as ignored (${result.id})`,
       )
     } else if (result.queued) {
-      this.worker.kick()
+      this.worker.kickIn(this.windowMs)
     } else {
       this.logger.debug(
         `delivery ${result.id} for unrecorded customer ${event.entity_id} kept until it is recorded`,

@@ -61,6 +61,23 @@ export class Migrator {
     this.migrationsDir = path.join(prismaDir, 'migrations')
   }
 
+  /**
+   * True when every migration is recorded as applied (one query, no engine, no lock: migrations are
+   * only ever added, so a concurrent deploy can only keep it true). `deploy` asks again under its lock.
+   */
+  async isUpToDate(target: MigrationTarget): Promise<boolean> {
+    if (target.kind === 'pglite')
+      return this.upToDate((sql) => target.db.query<{ migration_name: string }>(sql).then((r) => r.rows))
+    const client = new pg.Client({ connectionString: target.url })
+    client.on('error', () => undefined) // a dropped connection fails the query below instead
+    await client.connect()
+    try {
+      return await this.upToDate((sql) => client.query<{ migration_name: string }>(sql).then((r) => r.rows))
+    } finally {
+      await client.end().catch(() => undefined)
+    }
+  }
+
   /** Applies pending migrations; on PostgreSQL under an advisory lock so concurrent start-ups are safe. */
   async deploy(target: MigrationTarget): Promise<string[]> {
     if (target.kind === 'pglite') {
@@ -239,6 +256,11 @@ type WasmApi = {
 const WebAssemblyApi = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly
 
 let loaded: Promise<WasmBindings> | undefined
+
+/** Whether this thread has loaded the wasm schema engine (it stays loaded until the thread ends). */
+export function schemaEngineLoaded(): boolean {
+  return loaded !== undefined
+}
 
 /**
  * Node 20 cannot `import` a .wasm file, so the wasm-bindgen output is compiled and instantiated by
