@@ -53,7 +53,7 @@ export async function benchFixedRate(ctx: BenchContext, stack: Stack): Promise<S
         const l = latency(run.samples)
         ctx.progress(
           `fixed rate: round ${r}/${rateRounds} ${side.padEnd(7)} ${(run.ok / run.seconds).toFixed(0)} req/s answered, ` +
-            `p50 ${ms(l.p50)}, p99 ${ms(l.p99)}, generator lag max ${ms(run.maxLagMs)}`,
+            `p50 ${ms(l.p50)}, p99 ${ms(l.p99)}, generator lag max ${ms(run.maxLagMs)}, ${run.cpuMsPerRequest.toFixed(3)} ms CPU/req`,
         )
       }
     }

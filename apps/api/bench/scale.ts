@@ -3,8 +3,8 @@
  * with one INSERT ... SELECT generate_series statement per table, then ANALYZEd: BENCH_SCALE_BASE
  * (1000) and BENCH_SCALE_CUSTOMERS (1M) customers, one live session each, three history rows each.
  * Each operation runs through the service's own repository code (src/, on a pg pool and Prisma
- * client like the service's), sequentially, BENCH_SCALE_SAMPLES times after 20 unmeasured calls,
- * for random non-approved customers:
+ * client like the service's), sequentially, for random non-approved customers: BENCH_SCALE_SAMPLES
+ * timed calls per size, in two rounds alternating between the sizes (50 untimed calls first in each):
  *   - warm link: KycRepository.findLinkState (the link request's warm read)
  *   - GET kyc: KycRepository.view (customer + live session + history)
  *   - list by status, first page: CustomersRepository.page({ status: 'pending', limit: 20 })
@@ -16,7 +16,6 @@
  * with its own parameters at 1M: no Seq Scan may touch customers, kyc_sessions or
  * kyc_status_history. Target: each operation's p50 at 1M <= 1.25 x its p50 at the base size.
  */
-import { createHash } from 'node:crypto'
 import { PrismaPg } from '@prisma/adapter-pg'
 import pg from 'pg'
 import type { AppConfig } from '../src/config/app-config.js'
@@ -31,13 +30,18 @@ import type { BenchContext, SectionResult } from './lib/types.js'
 
 const RATIO_TARGET = 1.25
 const BIG_TABLES = ['customers', 'kyc_sessions', 'kyc_status_history']
-const UNMEASURED = 20
+const UNMEASURED = 50
 
-/** One statement per table; $1 = the number of customers. Customer i's id is md5('c' || i)::uuid. */
+/**
+ * One statement per table; $1 = the number of customers. Ids and emails ascend with i (customer i's
+ * id is idOf('8', i)), so every index is filled at its right edge: seeding 1M customers takes seconds
+ * instead of minutes, and a lookup by id costs the same as with random ids.
+ */
 const SEED = [
   `INSERT INTO customers (id, align_customer_id, email, email_normalized, type, first_name, last_name,
        kyc_status, kyc_sub_status, kyc_observed_at, kyc_updated_at, rails, last_synced_at, created_at, updated_at)
-   SELECT md5('c' || i)::uuid, 'align-' || i, 'c' || i || '@example.com', 'c' || i || '@example.com',
+   SELECT ('00000000-0000-4000-8000-' || lpad(to_hex(i), 12, '0'))::uuid, 'align-' || lpad(i::text, 9, '0'),
+          'c' || lpad(i::text, 9, '0') || '@example.com', 'c' || lpad(i::text, 9, '0') || '@example.com',
           'individual', 'Bench', 'C' || i,
           (CASE i % 10 WHEN 0 THEN 'not_started' WHEN 1 THEN 'pending' WHEN 2 THEN 'pending'
                        WHEN 3 THEN 'rejected' ELSE 'approved' END)::"KycStatus",
@@ -52,12 +56,15 @@ const SEED = [
      FROM generate_series(1, $1::int) i`,
   `INSERT INTO kyc_sessions (id, customer_id, live_customer_id, url, reason, issued_status, issued_sub_status,
        created_at, expires_at)
-   SELECT md5('s' || i)::uuid, md5('c' || i)::uuid, md5('c' || i)::uuid, 'https://align.example/flow/' || md5('s' || i),
+   SELECT ('00000000-0000-4000-9000-' || lpad(to_hex(i), 12, '0'))::uuid,
+          ('00000000-0000-4000-8000-' || lpad(to_hex(i), 12, '0'))::uuid,
+          ('00000000-0000-4000-8000-' || lpad(to_hex(i), 12, '0'))::uuid, 'https://align.example/flow/' || md5(i::text),
           'none_yet', 'not_started', NULL, now() - interval '1 minute', now() + interval '30 days'
      FROM generate_series(1, $1::int) i`,
   `INSERT INTO kyc_status_history (id, customer_id, status, sub_status, previous_status, previous_sub_status,
        source, occurred_at, recorded_at)
-   SELECT md5('h' || j)::uuid, md5('c' || ((j - 1) / 3 + 1))::uuid,
+   SELECT ('00000000-0000-4000-a000-' || lpad(to_hex(j), 12, '0'))::uuid,
+          ('00000000-0000-4000-8000-' || lpad(to_hex((j - 1) / 3 + 1), 12, '0'))::uuid,
           (CASE (j - 1) % 3 WHEN 1 THEN 'rejected' ELSE 'pending' END)::"KycStatus",
           (CASE (j - 1) % 3 WHEN 1 THEN 'kyc_form_resubmission_required' ELSE 'kyc_form_submission_started' END)::"KycSubStatus",
           (CASE (j - 1) % 3 WHEN 0 THEN 'not_started' WHEN 1 THEN 'pending' ELSE 'rejected' END)::"KycStatus",
@@ -67,10 +74,8 @@ const SEED = [
      FROM generate_series(1, 3 * $1::int) j`,
 ]
 
-const uuidOf = (key: string) => {
-  const h = createHash('md5').update(key).digest('hex')
-  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`
-}
+/** Customer i's id, as the seed makes it. */
+const customerId = (i: number) => `00000000-0000-4000-8000-${i.toString(16).padStart(12, '0')}`
 /** A random customer number in [from, to] whose i % 10 is one of `residues` (1, 2: pending; 0-3: not approved). */
 const pick = (from: number, to: number, residues: number[]): number => {
   for (;;) {
@@ -80,111 +85,126 @@ const pick = (from: number, to: number, residues: number[]): number => {
 }
 
 type Captured = { text: string; values: unknown[] }
-type Op = { name: string; run: () => Promise<unknown>; statements: Captured[]; p50: number; samples: number }
 type Plan = { statement: string; nodes: string[]; seqScansOnBigTables: string[] }
+/** One operation on one database: `run` resolves to its own timing (ms) when it times itself. */
+type Op = { name: string; run: () => Promise<unknown>; timesItself?: boolean }
 
-async function atSize(ctx: BenchContext, customers: number) {
+const OPERATIONS = [
+  'warm link (findLinkState)',
+  'GET kyc (view)',
+  'list by status, first page',
+  'list by status, deep cursor page',
+  'reconciler claim (replayed, rolled back)',
+] as const
+
+/** A migrated, seeded, analyzed database with the service's repositories on it. */
+async function prepare(ctx: BenchContext, customers: number) {
   const db = await createBenchDatabase()
+  await migrate(db.url)
+  const seed = new pg.Client({ connectionString: db.url })
+  await seed.connect()
+  const t0 = performance.now()
   try {
-    await migrate(db.url)
-    const seed = new pg.Client({ connectionString: db.url })
-    await seed.connect()
-    const t0 = performance.now()
-    try {
-      // Foreign keys hold by construction; skipping their triggers makes the seed several times faster.
-      await seed.query(`SET session_replication_role = replica`)
-      for (const statement of SEED) await seed.query(statement, [customers])
-      await seed.query(`RESET session_replication_role`)
-      await seed.query(`ANALYZE`)
-    } finally {
-      await seed.end()
-    }
-    const seedSec = (performance.now() - t0) / 1000
-    ctx.progress(`scale: ${customers} customers seeded and analyzed in ${seedSec.toFixed(1)} s`)
+    // Foreign keys hold by construction; skipping their triggers makes the seed several times faster.
+    await seed.query(`SET session_replication_role = replica`)
+    for (const statement of SEED) await seed.query(statement, [customers])
+    await seed.query(`RESET session_replication_role`)
+    await seed.query(`ANALYZE`)
+  } finally {
+    await seed.end()
+  }
+  const seedSec = (performance.now() - t0) / 1000
+  ctx.progress(`scale: ${customers} customers seeded and analyzed in ${seedSec.toFixed(1)} s`)
 
-    // The service's pool, Prisma client and repositories; every statement sent is recorded while
-    // `capture` is set.
-    const pool = new pg.Pool({ connectionString: db.url, max: 4 })
-    pool.on('error', () => undefined)
-    let capture: Captured[] | null = null
-    pool.on('connect', (client) => {
-      const c = client as unknown as { query: (...args: unknown[]) => unknown }
-      const query = c.query.bind(client)
-      c.query = (...args: unknown[]) => {
-        if (capture) {
-          const [a, b] = args as [string | { text: string; values?: unknown[] }, unknown]
-          const text = typeof a === 'string' ? a : a.text
-          const values = (typeof a === 'string' ? b : (a.values ?? b)) as unknown[] | undefined
-          if (/^\s*(WITH|SELECT|UPDATE|INSERT|DELETE)\b/i.test(text))
-            capture.push({ text, values: values ?? [] })
-        }
-        return query(...args)
+  // The service's pool, Prisma client and repositories; every statement sent is recorded while
+  // `capture` is set.
+  const pool = new pg.Pool({ connectionString: db.url, max: 4 })
+  pool.on('error', () => undefined)
+  let capture: Captured[] | null = null
+  pool.on('connect', (client) => {
+    const c = client as unknown as { query: (...args: unknown[]) => unknown }
+    const query = c.query.bind(client)
+    c.query = (...args: unknown[]) => {
+      if (capture) {
+        const [a, b] = args as [string | { text: string; values?: unknown[] }, unknown]
+        const text = typeof a === 'string' ? a : a.text
+        const values = (typeof a === 'string' ? b : (a.values ?? b)) as unknown[] | undefined
+        if (/^\s*(WITH|SELECT|UPDATE|INSERT|DELETE)\b/i.test(text))
+          capture.push({ text, values: values ?? [] })
       }
-    })
-    const prisma = new PrismaService(new PrismaPg(pool), null, 'postgres', pgDatabase(pool))
-    const kyc = new KycRepository(prisma)
-    const list = new CustomersRepository(prisma, { align: { timeoutMs: 10_000 } } as AppConfig)
-    const webhooks = new WebhooksRepository(prisma)
-    const replay = new pg.Client({ connectionString: db.url })
-    await replay.connect()
-    try {
-      const someone = () => uuidOf(`c${pick(1, customers, [0, 1, 2, 3])}`)
-      const deep = () => {
-        const i = pick(1, Math.max(10, Math.floor(customers / 10)), [1, 2])
-        return { createdAt: new Date(Date.parse('2026-01-01T00:00:00Z') + i * 1000), id: uuidOf(`c${i}`) }
-      }
-      const claim: Captured[] = []
-      capture = claim
-      await webhooks.claimStaleCustomers(new Date(Date.now() - 15 * 60_000), 50)
-      capture = null
-      if (claim.length !== 1)
-        throw new Error(`scale: the reconciler claim sent ${claim.length} statements, expected 1`)
-      const replayClaim = async () => {
+      return query(...args)
+    }
+  })
+  const prisma = new PrismaService(new PrismaPg(pool), null, 'postgres', pgDatabase(pool))
+  const kyc = new KycRepository(prisma)
+  const list = new CustomersRepository(prisma, { align: { timeoutMs: 10_000 } } as AppConfig)
+  const webhooks = new WebhooksRepository(prisma)
+  const replay = new pg.Client({ connectionString: db.url })
+  await replay.connect()
+
+  const someone = () => customerId(pick(1, customers, [0, 1, 2, 3]))
+  const deep = () => {
+    const i = pick(1, Math.max(10, Math.floor(customers / 10)), [1, 2])
+    return { createdAt: new Date(Date.parse('2026-01-01T00:00:00Z') + i * 1000), id: customerId(i) }
+  }
+  const claim: Captured[] = []
+  capture = claim
+  await webhooks.claimStaleCustomers(new Date(Date.now() - 15 * 60_000), 50)
+  capture = null
+  if (claim.length !== 1)
+    throw new Error(`scale: the reconciler claim sent ${claim.length} statements, expected 1`)
+  const ops: Op[] = [
+    { name: OPERATIONS[0], run: () => kyc.findLinkState(someone()) },
+    { name: OPERATIONS[1], run: () => kyc.view(someone()) },
+    { name: OPERATIONS[2], run: () => list.page({ status: 'pending', limit: 20 }) },
+    { name: OPERATIONS[3], run: () => list.page({ status: 'pending', limit: 20, after: deep() }) },
+    {
+      name: OPERATIONS[4],
+      timesItself: true,
+      run: async () => {
         await replay.query('BEGIN')
         const t = performance.now()
         await replay.query(claim[0]!.text, claim[0]!.values)
         const dt = performance.now() - t
         await replay.query('ROLLBACK')
         return dt
-      }
-      const ops: Omit<Op, 'statements' | 'p50' | 'samples'>[] = [
-        { name: 'warm link (findLinkState)', run: () => kyc.findLinkState(someone()) },
-        { name: 'GET kyc (view)', run: () => kyc.view(someone()) },
-        { name: 'list by status, first page', run: () => list.page({ status: 'pending', limit: 20 }) },
-        {
-          name: 'list by status, deep cursor page',
-          run: () => list.page({ status: 'pending', limit: 20, after: deep() }),
-        },
-        { name: 'reconciler claim (replayed, rolled back)', run: replayClaim },
-      ]
-      const measured: Op[] = []
+      },
+    },
+  ]
+  const statements = new Map<string, Captured[]>([[OPERATIONS[4], claim]])
+  for (const op of ops.slice(0, 4)) {
+    const sent: Captured[] = []
+    capture = sent
+    await op.run()
+    capture = null
+    statements.set(op.name, sent)
+  }
+  const times = new Map<string, number[]>(ops.map((op) => [op.name, []]))
+
+  return {
+    customers,
+    seedSec,
+    times,
+    /** `samples` timed calls of each operation, after `unmeasured` untimed ones. */
+    async measure(samples: number, unmeasured: number) {
       for (const op of ops) {
-        const statements: Captured[] = []
-        capture = statements
-        await op.run()
-        capture = null
-        const times: number[] = []
-        for (let i = 0; i < UNMEASURED + ctx.options.scaleSamples; i++) {
+        for (let i = 0; i < unmeasured + samples; i++) {
           const t = performance.now()
           const r = await op.run()
-          const dt = op.run === replayClaim ? (r as number) : performance.now() - t
-          if (i >= UNMEASURED) times.push(dt)
+          const dt = op.timesItself ? (r as number) : performance.now() - t
+          if (i >= unmeasured) times.get(op.name)!.push(dt)
         }
-        const l = latency(times)
-        measured.push({
-          ...op,
-          statements: op.run === replayClaim ? claim : statements,
-          p50: l.p50,
-          samples: l.samples,
-        })
       }
+    },
+    /** EXPLAIN (FORMAT JSON) of every statement each operation sent, with its own parameters. */
+    async plans(): Promise<Map<string, Plan[]>> {
       const plans = new Map<string, Plan[]>()
-      for (const op of measured) {
+      for (const [name, sent] of statements) {
         const out: Plan[] = []
-        for (const s of op.statements) {
+        for (const st of sent) {
           const { rows } = await replay.query<{ 'QUERY PLAN': unknown }>(
-            `EXPLAIN (FORMAT JSON) ${s.text}`,
-            s.values,
+            `EXPLAIN (FORMAT JSON) ${st.text}`,
+            st.values,
           )
           const nodes: { type: string; relation?: string; index?: string }[] = []
           const walk = (n: Record<string, unknown>) => {
@@ -197,7 +217,7 @@ async function atSize(ctx: BenchContext, customers: number) {
           }
           walk((rows[0]!['QUERY PLAN'] as { Plan: Record<string, unknown> }[])[0]!.Plan)
           out.push({
-            statement: s.text.replace(/\s+/g, ' ').trim(),
+            statement: st.text.replace(/\s+/g, ' ').trim(),
             nodes: nodes.map(
               (n) => `${n.type}${n.relation ? ` on ${n.relation}` : ''}${n.index ? ` using ${n.index}` : ''}`,
             ),
@@ -206,24 +226,44 @@ async function atSize(ctx: BenchContext, customers: number) {
               .map((n) => n.relation!),
           })
         }
-        plans.set(op.name, out)
+        plans.set(name, out)
       }
-      return { customers, seedSec, ops: measured, plans }
-    } finally {
-      await replay.end()
+      return plans
+    },
+    async close() {
+      await replay.end().catch(() => undefined)
       await prisma.$disconnect().catch(() => undefined)
       await pool.end().catch(() => undefined)
-    }
-  } finally {
-    await dropBenchDatabase(db.name)
+      await dropBenchDatabase(db.name)
+    },
   }
 }
 
 export async function benchScale(ctx: BenchContext): Promise<SectionResult> {
-  const { scaleBaseCustomers, scaleCustomers } = ctx.options
-  ctx.progress(`scale: ${scaleBaseCustomers} customers first, then ${scaleCustomers}`)
-  const small = await atSize(ctx, scaleBaseCustomers)
-  const big = await atSize(ctx, scaleCustomers)
+  const { scaleBaseCustomers, scaleCustomers, scaleSamples } = ctx.options
+  const small = await prepare(ctx, scaleBaseCustomers)
+  const big = await prepare(ctx, scaleCustomers).catch(async (e: unknown) => {
+    await small.close()
+    throw e
+  })
+  let bigPlans: Map<string, Plan[]>
+  let smallPlans: Map<string, Plan[]>
+  try {
+    // Two alternating rounds per size, so neither size gets the process's (or the machine's) better minute.
+    const half = Math.ceil(scaleSamples / 2)
+    for (let r = 0; r < 2; r++) {
+      ctx.progress(
+        `scale: round ${r + 1}/2, ${half} calls of each operation at ${scaleBaseCustomers}, then at ${scaleCustomers}`,
+      )
+      await small.measure(half, UNMEASURED)
+      await big.measure(half, UNMEASURED)
+    }
+    bigPlans = await big.plans()
+    smallPlans = await small.plans()
+  } finally {
+    await small.close()
+    await big.close()
+  }
   const rows: [string, string][] = [
     [
       'seeded (customers, sessions, history rows)',
@@ -232,10 +272,11 @@ export async function benchScale(ctx: BenchContext): Promise<SectionResult> {
   ]
   const targets = []
   const data: Record<string, unknown> = {}
-  for (const [i, op] of big.ops.entries()) {
-    const base = small.ops[i]!
+  for (const name of OPERATIONS) {
+    const op = { name, ...latency(big.times.get(name)!) }
+    const base = latency(small.times.get(name)!)
     const ratio = op.p50 / base.p50
-    const plans = big.plans.get(op.name) ?? []
+    const plans = bigPlans.get(name) ?? []
     const seq = plans.flatMap((p) => p.seqScansOnBigTables)
     rows.push([
       op.name,
@@ -248,13 +289,13 @@ export async function benchScale(ctx: BenchContext): Promise<SectionResult> {
       measured: `${ratio.toFixed(2)} x${seq.length ? `, Seq Scan on ${[...new Set(seq)].join(', ')}` : ''}`,
       pass: ratio <= RATIO_TARGET && seq.length === 0 && plans.length > 0,
     })
-    data[op.name] = {
+    data[name] = {
       p50MsBase: round(base.p50, 4),
       p50MsBig: round(op.p50, 4),
       ratio: round(ratio),
       samples: op.samples,
       plansAtBig: plans,
-      plansAtBase: small.plans.get(op.name) ?? [],
+      plansAtBase: smallPlans.get(name) ?? [],
     }
   }
   return {

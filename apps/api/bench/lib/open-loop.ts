@@ -11,6 +11,8 @@ export type OpenLoopRun = {
   samples: number[]
   /** How far behind its schedule the generator issued requests, at worst (ms). */
   maxLagMs: number
+  /** CPU the generator (this process) spent per request sent (ms). */
+  cpuMsPerRequest: number
 }
 
 /**
@@ -39,7 +41,17 @@ export async function openLoop(options: {
     'content-type': 'application/json',
     'content-length': String(payload.length),
   }
-  const run: OpenLoopRun = { sent: 0, ok: 0, other: 0, errors: 0, seconds: 0, samples: [], maxLagMs: 0 }
+  const run: OpenLoopRun = {
+    sent: 0,
+    ok: 0,
+    other: 0,
+    errors: 0,
+    seconds: 0,
+    samples: [],
+    maxLagMs: 0,
+    cpuMsPerRequest: 0,
+  }
+  const cpu = process.cpuUsage()
   let outstanding = 0
   let drained: (() => void) | null = null
   const finish = () => {
@@ -81,6 +93,8 @@ export async function openLoop(options: {
   })
   if (outstanding > 0) await new Promise<void>((resolve) => (drained = resolve))
   run.seconds = (performance.now() - started) / 1000
+  const used = process.cpuUsage(cpu)
+  run.cpuMsPerRequest = (used.user + used.system) / 1000 / Math.max(1, run.sent)
   agent.destroy()
   return run
 }
