@@ -134,7 +134,6 @@ export async function benchWarmLink(ctx: BenchContext, stack: Stack): Promise<Se
     const s = merge(runs.service)
     const b = merge(runs.bare)
     const ratio = s.rps / b.rps
-    const tail = s.lat.p99 / s.lat.p50
     const clean = s.other + s.errors + b.other + b.errors === 0
     ctx.shared.warmServiceRps = s.rps
     ctx.shared.warmLoadRssMb = rssMaxMb
@@ -146,18 +145,6 @@ export async function benchWarmLink(ctx: BenchContext, stack: Stack): Promise<Se
         ['service', sideRow(s)],
         ['bare node:http + pg', sideRow(b)],
         ['ratio service/bare', `${ratio.toFixed(2)}`],
-        [
-          'p99/p50',
-          `service ${tail.toFixed(2)}, bare ${(b.lat.p99 / b.lat.p50).toFixed(2)} (for comparison, no target)`,
-        ],
-        [
-          'p99/p50 by round',
-          `service ${tails(s)
-            .map((v) => v.toFixed(2))
-            .join(', ')}; bare ${tails(b)
-            .map((v) => v.toFixed(2))
-            .join(', ')}`,
-        ],
         [
           'CPU stolen by the hypervisor',
           `${fmtPct(s.stolenPct)} during the service's rounds, ${fmtPct(b.stolenPct)} during the bare's`,
@@ -198,8 +185,6 @@ export async function benchWarmLink(ctx: BenchContext, stack: Stack): Promise<Se
         service: sideData(s),
         bare: sideData(b),
         ratio: round(ratio),
-        serviceP99OverP50: round(tail),
-        bareP99OverP50: round(b.lat.p99 / b.lat.p50),
         alignCallsDuringRuns: alignCalls,
         serviceRssMaxMbDuringRounds: round(rssMaxMb, 1),
       },
@@ -226,12 +211,10 @@ function sideData(side: Side) {
     roundsReqPerSec: side.rounds.map((v) => round(v, 1)),
     roundsP50Ms: side.roundsLat.map((l) => round(l.p50)),
     roundsP99Ms: side.roundsLat.map((l) => round(l.p99)),
-    roundsP99OverP50: tails(side).map((v) => round(v)),
     cost: side.cost,
     cpuStolenPercent: side.stolenPct,
   }
 }
 
-const tails = (side: Side) => side.roundsLat.map((l) => l.p99 / l.p50)
 const fmtPct = (v: number | null) => (v === null ? 'n/a' : `${v.toFixed(1)} %`)
 const fmtCost = (v: number | null) => (v === null ? 'n/a' : v.toFixed(3))
