@@ -4,7 +4,9 @@
  * (1000) and BENCH_SCALE_CUSTOMERS (1M) customers, one live session each, three history rows each.
  * Each operation runs through the service's own repository code (src/, on a pg pool and Prisma
  * client like the service's), sequentially, for random non-approved customers: BENCH_SCALE_SAMPLES
- * timed calls per size, in two rounds alternating between the sizes (50 untimed calls first in each):
+ * timed calls per size, in two rounds each, ordered base, big, big, base, after an untimed pass
+ * over both; 50 untimed calls of each operation open each round, and an operation whose calls take
+ * over 10 s in a round stops there (with at least 10 timed):
  *   - warm link: KycRepository.findLinkState (the link request's warm read)
  *   - GET kyc: KycRepository.view (customer + live session + history)
  *   - list by status, first page: CustomersRepository.page({ status: 'pending', limit: 20 })
@@ -31,6 +33,9 @@ import type { BenchContext, SectionResult } from './lib/types.js'
 const RATIO_TARGET = 1.25
 const BIG_TABLES = ['customers', 'kyc_sessions', 'kyc_status_history']
 const UNMEASURED = 50
+/** Per operation, size and round: the longest its calls may take before it stops with fewer samples. */
+const SLOW_OP_BUDGET_MS = 10_000
+const MIN_SAMPLES = 10
 
 /**
  * One statement per table; $1 = the number of customers. Ids and emails ascend with i (customer i's
@@ -51,7 +56,7 @@ const SEED = [
           timestamptz '2026-01-01' + i * interval '1 second' + interval '1 hour',
           timestamptz '2026-01-01' + i * interval '1 second' + interval '1 hour',
           '[]'::jsonb,
-          now() - ((i * 7919) % 172800) * interval '1 second',
+          now() - ((i::bigint * 7919) % 172800) * interval '1 second',
           timestamptz '2026-01-01' + i * interval '1 second', now()
      FROM generate_series(1, $1::int) i`,
   `INSERT INTO kyc_sessions (id, customer_id, live_customer_id, url, reason, issued_status, issued_sub_status,
@@ -185,14 +190,19 @@ async function prepare(ctx: BenchContext, customers: number) {
     customers,
     seedSec,
     times,
-    /** `samples` timed calls of each operation, after `unmeasured` untimed ones. */
+    /**
+     * `samples` timed calls of each operation, after `unmeasured` untimed ones; an operation slow
+     * enough to exceed SLOW_OP_BUDGET_MS stops early (its p50 is far off the target either way).
+     */
     async measure(samples: number, unmeasured: number) {
       for (const op of ops) {
-        for (let i = 0; i < unmeasured + samples; i++) {
+        const started = performance.now()
+        const over = (n: number) => n >= MIN_SAMPLES && performance.now() - started > SLOW_OP_BUDGET_MS
+        for (let i = 0; i < unmeasured && !over(i); i++) await op.run()
+        for (let i = 0; i < samples && !over(i); i++) {
           const t = performance.now()
           const r = await op.run()
-          const dt = op.timesItself ? (r as number) : performance.now() - t
-          if (i >= unmeasured) times.get(op.name)!.push(dt)
+          times.get(op.name)!.push(op.timesItself ? (r as number) : performance.now() - t)
         }
       }
     },
@@ -249,14 +259,14 @@ export async function benchScale(ctx: BenchContext): Promise<SectionResult> {
   let bigPlans: Map<string, Plan[]>
   let smallPlans: Map<string, Plan[]>
   try {
-    // Two alternating rounds per size, so neither size gets the process's (or the machine's) better minute.
+    // An untimed pass over both first (the process's code and both databases' caches warm), then
+    // two rounds per size in the order base, big, big, base: neither size gets the better minute.
+    await small.measure(0, UNMEASURED)
+    await big.measure(0, UNMEASURED)
     const half = Math.ceil(scaleSamples / 2)
-    for (let r = 0; r < 2; r++) {
-      ctx.progress(
-        `scale: round ${r + 1}/2, ${half} calls of each operation at ${scaleBaseCustomers}, then at ${scaleCustomers}`,
-      )
-      await small.measure(half, UNMEASURED)
-      await big.measure(half, UNMEASURED)
+    for (const [r, db] of [small, big, big, small].entries()) {
+      ctx.progress(`scale: round ${r + 1}/4, ${half} calls of each operation at ${db.customers}`)
+      await db.measure(half, UNMEASURED)
     }
     bigPlans = await big.plans()
     smallPlans = await small.plans()
@@ -280,7 +290,7 @@ export async function benchScale(ctx: BenchContext): Promise<SectionResult> {
     const seq = plans.flatMap((p) => p.seqScansOnBigTables)
     rows.push([
       op.name,
-      `p50 ${ms(base.p50, 3)} at ${scaleBaseCustomers}, ${ms(op.p50, 3)} at ${scaleCustomers}: ${ratio.toFixed(2)} x`,
+      `p50 ${ms(base.p50, 3)} at ${scaleBaseCustomers} (${base.samples} calls), ${ms(op.p50, 3)} at ${scaleCustomers} (${op.samples}): ${ratio.toFixed(2)} x`,
     ])
     for (const p of plans) rows.push([`  plan at ${scaleCustomers}`, p.nodes.join(' > ')])
     targets.push({
@@ -293,7 +303,8 @@ export async function benchScale(ctx: BenchContext): Promise<SectionResult> {
       p50MsBase: round(base.p50, 4),
       p50MsBig: round(op.p50, 4),
       ratio: round(ratio),
-      samples: op.samples,
+      samplesBase: base.samples,
+      samplesBig: op.samples,
       plansAtBig: plans,
       plansAtBase: smallPlans.get(name) ?? [],
     }
