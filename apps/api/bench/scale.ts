@@ -5,8 +5,8 @@
  * Each operation runs through the service's own repository code (src/, on a pg pool and Prisma
  * client like the service's), sequentially, for random non-approved customers: BENCH_SCALE_SAMPLES
  * timed calls per size, in two rounds each, ordered base, big, big, base, after an untimed pass
- * over both; 50 untimed calls of each operation open each round, and an operation whose calls take
- * over 10 s in a round stops there (with at least 10 timed):
+ * over both; 50 untimed calls of each operation open each round (at most 2 s of them), and an
+ * operation whose timed calls take over 10 s in a round stops there (with at least 10 timed):
  *   - warm link: KycRepository.findLinkState (the link request's warm read)
  *   - GET kyc: KycRepository.view (customer + live session + history)
  *   - list by status, first page: CustomersRepository.page({ status: 'pending', limit: 20 })
@@ -35,6 +35,8 @@ const BIG_TABLES = ['customers', 'kyc_sessions', 'kyc_status_history']
 const UNMEASURED = 50
 /** Per operation, size and round: the longest its calls may take before it stops with fewer samples. */
 const SLOW_OP_BUDGET_MS = 10_000
+/** The same for the untimed calls that open a round. */
+const WARMUP_BUDGET_MS = 2_000
 const MIN_SAMPLES = 10
 
 /**
@@ -196,10 +198,12 @@ async function prepare(ctx: BenchContext, customers: number) {
      */
     async measure(samples: number, unmeasured: number) {
       for (const op of ops) {
-        const started = performance.now()
-        const over = (n: number) => n >= MIN_SAMPLES && performance.now() - started > SLOW_OP_BUDGET_MS
-        for (let i = 0; i < unmeasured && !over(i); i++) await op.run()
-        for (let i = 0; i < samples && !over(i); i++) {
+        let started = performance.now()
+        const over = (n: number, min: number, budget: number) =>
+          n >= min && performance.now() - started > budget
+        for (let i = 0; i < unmeasured && !over(i, 1, WARMUP_BUDGET_MS); i++) await op.run()
+        started = performance.now()
+        for (let i = 0; i < samples && !over(i, MIN_SAMPLES, SLOW_OP_BUDGET_MS); i++) {
           const t = performance.now()
           const r = await op.run()
           times.get(op.name)!.push(op.timesItself ? (r as number) : performance.now() - t)
