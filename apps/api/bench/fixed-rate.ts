@@ -66,6 +66,7 @@ export async function benchFixedRate(ctx: BenchContext, stack: Stack): Promise<S
         ok: rs.reduce((a, r) => a + r.ok, 0),
         bad: rs.reduce((a, r) => a + r.other + r.errors, 0),
         maxLagMs: Math.max(...rs.map((r) => r.maxLagMs)),
+        cpuMsPerRequest: rs.map((r) => r.cpuMsPerRequest),
       }
     }
     const s = sum('service')
@@ -78,6 +79,7 @@ export async function benchFixedRate(ctx: BenchContext, stack: Stack): Promise<S
       ok: x.ok,
       non2xxOrErrors: x.bad,
       generatorMaxLagMs: round(x.maxLagMs),
+      roundsGeneratorCpuMsPerRequest: x.cpuMsPerRequest.map((v) => round(v, 4)),
     })
     return {
       key: 'fixedRate',
