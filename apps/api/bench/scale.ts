@@ -26,7 +26,7 @@ import { PrismaService } from '../src/database/prisma.service.js'
 import { pgDatabase } from '../src/database/sql.js'
 import { KycRepository } from '../src/kyc/kyc.repository.js'
 import { WebhooksRepository } from '../src/webhooks/webhooks.repository.js'
-import { createBenchDatabase, dropBenchDatabase, migrate } from './lib/processes.js'
+import { connectClient, createBenchDatabase, dropBenchDatabase, migrate } from './lib/processes.js'
 import { latency, ms, round } from './lib/stats.js'
 import type { BenchContext, SectionResult } from './lib/types.js'
 
@@ -108,8 +108,7 @@ const OPERATIONS = [
 async function prepare(ctx: BenchContext, customers: number) {
   const db = await createBenchDatabase()
   await migrate(db.url)
-  const seed = new pg.Client({ connectionString: db.url })
-  await seed.connect()
+  const seed = await connectClient(db.url)
   const t0 = performance.now()
   try {
     // Foreign keys hold by construction; skipping their triggers makes the seed several times faster.
@@ -146,8 +145,7 @@ async function prepare(ctx: BenchContext, customers: number) {
   const kyc = new KycRepository(prisma)
   const list = new CustomersRepository(prisma, { align: { timeoutMs: 10_000 } } as AppConfig)
   const webhooks = new WebhooksRepository(prisma)
-  const replay = new pg.Client({ connectionString: db.url })
-  await replay.connect()
+  const replay = await connectClient(db.url)
 
   const someone = () => customerId(pick(1, customers, [0, 1, 2, 3]))
   const deep = () => {

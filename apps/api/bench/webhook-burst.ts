@@ -10,7 +10,7 @@
  * `GET /v0/customers/:id` calls the emulator answered (target <= 30).
  */
 import { signWebhookBody } from '@align-kyc/align-client'
-import pg from 'pg'
+import { connectClient } from './lib/processes.js'
 import { HttpClient, pool } from './lib/http.js'
 import { createCustomers } from './lib/seed.js'
 import { startStack } from './lib/stack.js'
@@ -24,8 +24,7 @@ const WAIT_MS = 60_000
 export async function benchWebhookBurst(ctx: BenchContext): Promise<SectionResult> {
   const { burstDeliveries: n, burstCustomers: k, latencyMs } = ctx.options
   const stack = await startStack(ctx, 'webhook burst')
-  const db = new pg.Client({ connectionString: stack.databaseUrl })
-  await db.connect()
+  const db = await connectClient(stack.databaseUrl)
   const sender = new HttpClient(stack.service.url, {}, 50)
   try {
     const customers = await createCustomers(stack.api, k, 'burst')

@@ -18,7 +18,7 @@ import http from 'node:http'
 import { fileURLToPath } from 'node:url'
 import { runCannon } from './lib/cannon.js'
 import pg from 'pg'
-import { ChildServer } from './lib/processes.js'
+import { ChildServer, connectClient } from './lib/processes.js'
 import { createCustomers } from './lib/seed.js'
 import { startStack } from './lib/stack.js'
 import { latency, ms, round, roundLatency } from './lib/stats.js'
@@ -35,6 +35,7 @@ const INSERT = `
 
 function bareServer(): void {
   const pool = new pg.Pool({ connectionString: process.env.DATABASE_URL, max: 20 })
+  pool.on('error', () => undefined) // an idle connection lost: the next query opens another
   const secret = process.env.SECRET ?? ''
   const send = (res: http.ServerResponse, status: number, body: string) => {
     res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) })
@@ -146,8 +147,7 @@ export async function benchWebhookIngestion(ctx: BenchContext): Promise<SectionR
   const rounds = Math.max(1, ctx.options.rounds)
   const stack = await startStack(ctx, 'webhook ingestion')
   let bare: ChildServer | null = null
-  const db = new pg.Client({ connectionString: stack.databaseUrl })
-  await db.connect()
+  const db = await connectClient(stack.databaseUrl)
   try {
     const alignIds = (await createCustomers(stack.api, webhookCustomers, 'webhook')).map(
       (c) => c.alignCustomerId,

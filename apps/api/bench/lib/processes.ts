@@ -31,6 +31,14 @@ export async function createBenchDatabase(): Promise<{ name: string; url: string
   return { name, url: databaseUrl(name) }
 }
 
+/** A connected client; a lost connection fails its queries, never the bench process. */
+export async function connectClient(url: string): Promise<pg.Client> {
+  const client = new pg.Client({ connectionString: url })
+  client.on('error', (e) => process.stderr.write(`bench: database connection lost: ${e.message}\n`))
+  await client.connect()
+  return client
+}
+
 /** The URL of database `name` on the bench's server. */
 export function databaseUrl(name: string): string {
   const u = new URL(ADMIN_URL)
