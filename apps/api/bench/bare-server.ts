@@ -15,6 +15,7 @@ const pool = new pg.Pool({
   connectionString: process.env.DATABASE_URL,
   max: Number(process.env.POOL_MAX ?? 20),
 })
+pool.on('error', () => undefined) // an idle connection lost: the next query opens another
 const token = hash('sha256', process.env.API_TOKEN ?? '', 'buffer')
 const margin = Number(process.env.RENEWAL_MARGIN_MS ?? 5 * 60_000)
 const ROUTE =

@@ -1,49 +1,44 @@
 /**
  * `npm run bench` (apps/api: `tsx bench/run.ts`; the root script builds first): one run, on this
- * machine, of the service's performance figures against a fixed-latency Align emulator, printed
- * as a table with PASS/FAIL per target and written to <repo>/bench/results.json.
+ * machine, of issue 14's benchmark targets, printed as a table with PASS/FAIL per target and written
+ * to <repo>/bench/results.json. Sections (BENCH_ONLY names), in the order they run:
  *
- *   1. warm-link throughput, service vs a bare node:http + pg route (warm-link.ts, bare-server.ts)
- *   2. 100 concurrent link requests for one fresh customer -> one Align call (concurrent-link.ts)
- *   3. latency added to a cold link over Align's round trips (cold-link.ts)
- *   4. webhook ingestion, when apps/api/bench/webhook-ingestion.ts exists (HOOK below)
+ *   memory      6. service RSS idle / under the warm-link load (memory.ts)          } one stack:
+ *   warm        7. warm-link throughput vs a bare node:http + pg route (warm-link.ts) } Align at
+ *   rate        8. warm-link p99 at half the maximum rate, fixed rate (fixed-rate.ts) } BENCH_LATENCY_MS
+ *   slow        1. warm links and readiness while cold links wait on a 1 s Align (slow-align.ts)
+ *   cold        2. cold link with the status changing as the link is issued (cold-link.ts)
+ *   concurrent  3. 100 concurrent link requests for one customer on 2 instances (concurrent-link.ts)
+ *   burst       4. 1000 webhook deliveries for 10 customers (webhook-burst.ts)
+ *   webhook     5. webhook ingestion with the worker on (webhook-ingestion.ts)
+ *   scale       9. the hot statements at 1M customers vs 1k (scale.ts)
  *
- * A missed target is reported, never a non-zero exit; a bench that cannot run (e.g. no database)
- * exits 1. The service, the bare server, the emulator and the bench database are cleaned up however
- * the run ends (lib/cleanup.ts).
- *
- * Knobs: BENCH_LATENCY_MS (5), BENCH_CONNECTIONS (10), BENCH_DURATION_SEC (9), BENCH_ROUNDS (3),
- * BENCH_WARM_CUSTOMERS (20), BENCH_CONCURRENT (100), BENCH_COLD_CUSTOMERS (200), BENCH_COLD_WARMUP (600),
- * BENCH_DATABASE_URL (admin URL of the PostgreSQL server; else TEST_DATABASE_URL, else local trust),
- * BENCH_RESULTS (output path; default <repo>/bench/results.json),
- * BENCH_ONLY (comma list of sections to run: warm,concurrent,cold,webhook; default all; a partial run
- * writes bench/results.partial.json, git-ignored), BENCH_SERVICE_NODE_ARGS (node flags for the service
- * after the ones `npm start` uses, src/node-flags.ts; e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof` to
- * profile it under load), BENCH_BARE_NODE_ARGS (node flags for the bare server), BENCH_SERVICE_ENV
- * (extra service settings, NAME=value pairs), BENCH_CHILD_LOG_DIR (append the service's and the bare
- * server's stdout/stderr to <dir>/service.log and <dir>/bare-server.log, e.g. with
- * BENCH_SERVICE_NODE_ARGS=--trace-gc-nvp).
+ * Every section but the first three starts its own stack (emulator, fresh database, service
+ * processes) and stops it, so no section's leftovers (a webhook backlog, a slow emulator) touch the
+ * next. A missed target is reported, never a non-zero exit; a bench that cannot run (e.g. no
+ * database) exits 1. Everything started is cleaned up however the run ends (lib/cleanup.ts).
+ * Knobs: bench/README.md.
  */
-import { existsSync } from 'node:fs'
 import { mkdir, writeFile } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
-import { fileURLToPath, pathToFileURL } from 'node:url'
 import { execFileSync } from 'node:child_process'
-import { AlignEmulator } from '@align-kyc/align-client/testing'
-import { SERVICE_NODE_FLAGS } from '../src/node-flags.js'
-import { serviceEnv, TOKEN } from '../test/support/test-app.js'
 import { benchColdLink } from './cold-link.js'
 import { benchConcurrentLink } from './concurrent-link.js'
-import { cleanup, installCleanupHandlers, onCleanup } from './lib/cleanup.js'
-import { HttpClient } from './lib/http.js'
-import { REPO_ROOT, createBenchDatabase, nodeArgsFromEnv, startService } from './lib/processes.js'
+import { benchFixedRate } from './fixed-rate.js'
+import { cleanup, installCleanupHandlers } from './lib/cleanup.js'
+import { REPO_ROOT, serviceNodeFlags } from './lib/processes.js'
 import { machineTicks, stolenBetween } from './lib/resources.js'
+import { startStack, type Stack } from './lib/stack.js'
 import { progress, table, type Target } from './lib/stats.js'
 import type { BenchContext, BenchOptions, SectionResult } from './lib/types.js'
+import { benchMemory, measureIdleRss } from './memory.js'
+import { benchScale } from './scale.js'
+import { benchSlowAlign } from './slow-align.js'
 import { benchWarmLink } from './warm-link.js'
+import { benchWebhookBurst } from './webhook-burst.js'
+import { benchWebhookIngestion } from './webhook-ingestion.js'
 
-const here = path.dirname(fileURLToPath(import.meta.url))
 const num = (name: string, fallback: number) => {
   const v = process.env[name]
   const n = v === undefined || v === '' ? fallback : Number(v)
@@ -51,22 +46,45 @@ const num = (name: string, fallback: number) => {
   return n
 }
 
+const durationSec = num('BENCH_DURATION_SEC', 6)
 const options: BenchOptions = {
   latencyMs: num('BENCH_LATENCY_MS', 5),
   connections: num('BENCH_CONNECTIONS', 10),
-  durationSec: num('BENCH_DURATION_SEC', 9),
+  durationSec,
   rounds: num('BENCH_ROUNDS', 3), // the machine's speed drifts by the minute: more alternating rounds, steadier ratios
   warmCustomers: num('BENCH_WARM_CUSTOMERS', 20),
-  concurrentRequests: num('BENCH_CONCURRENT', 100),
+  rateRounds: num('BENCH_RATE_ROUNDS', 2),
+  rateDurationSec: num('BENCH_RATE_DURATION_SEC', durationSec),
+  slowLatencyMs: num('BENCH_SLOW_LATENCY_MS', 1000),
+  slowColdLinks: num('BENCH_SLOW_COLD', 100),
+  coldLatencyMs: num('BENCH_COLD_LATENCY_MS', 20),
   coldCustomers: num('BENCH_COLD_CUSTOMERS', 200),
   // Unmeasured cold links first, until the cold path's own code (the Align client, axios, the insert)
-  // is JIT-compiled: the figure is the steady state of a running service. Over 800 cold links after
-  // the warm section the quarters' medians went 6.65 / 7.40 / 6.05 / 4.50 and 6.46 / 5.13 / 4.97 /
-  // 4.25 ms (V8 still optimizing functions throughout); 600 against 20, alternating: 4.80 / 5.08
-  // against 6.08 / 6.00 ms, with flat quarters. The table's "by quarter" row shows a run that is not.
+  // is JIT-compiled: the figure is the steady state of a running service. Measured at 5 ms Align
+  // latency (README history): 600 against 20 unmeasured gave 4.80 / 5.08 against 6.08 / 6.00 ms
+  // added, with flat quarters.
   coldWarmup: num('BENCH_COLD_WARMUP', 600),
+  concurrentRequests: num('BENCH_CONCURRENT', 100),
+  burstDeliveries: num('BENCH_BURST_DELIVERIES', 1000),
+  burstCustomers: Math.max(1, num('BENCH_BURST_CUSTOMERS', 10)),
+  webhookCustomers: Math.max(1, num('BENCH_WEBHOOK_CUSTOMERS', 100)),
+  idleSettleSec: num('BENCH_IDLE_SETTLE_SEC', 5),
+  scaleCustomers: num('BENCH_SCALE_CUSTOMERS', 1_000_000),
+  scaleBaseCustomers: num('BENCH_SCALE_BASE', 1000),
+  scaleSamples: Math.max(1, num('BENCH_SCALE_SAMPLES', 200)),
 }
-const SECTIONS = ['warm', 'concurrent', 'cold', 'webhook'] as const
+const SECTIONS = [
+  'memory',
+  'warm',
+  'rate',
+  'slow',
+  'cold',
+  'concurrent',
+  'burst',
+  'webhook',
+  'scale',
+] as const
+type Section = (typeof SECTIONS)[number]
 const only = (process.env.BENCH_ONLY ?? '')
   .split(',')
   .map((s) => s.trim())
@@ -75,7 +93,7 @@ for (const s of only) {
   if (!(SECTIONS as readonly string[]).includes(s))
     throw new Error(`BENCH_ONLY: unknown section "${s}" (expected some of ${SECTIONS.join(',')})`)
 }
-const runs = (s: (typeof SECTIONS)[number]) => only.length === 0 || only.includes(s)
+const runs = (s: Section) => only.length === 0 || only.includes(s)
 // A partial run never overwrites the full figures the README quotes.
 const RESULTS =
   process.env.BENCH_RESULTS ??
@@ -102,33 +120,6 @@ const SERVICE_SETTINGS: Record<string, string> = {
         return [pair.slice(0, at), pair.slice(at + 1)]
       }),
   ),
-}
-
-// HOOK (figure 4): another engineer adds apps/api/bench/webhook-ingestion.ts exporting
-// `benchWebhookIngestion(ctx: BenchContext)`. When the file exists it is run after the other
-// figures with the same stack; it should resolve to a SectionResult (lib/types.ts); anything else
-// it resolves to is recorded as is under `webhookIngestion`.
-async function webhookIngestion(ctx: BenchContext): Promise<SectionResult | { skipped: string }> {
-  const file = ['webhook-ingestion.ts', 'webhook-ingestion.js']
-    .map((f) => path.join(here, f))
-    .find((f) => existsSync(f))
-  if (!file) return { skipped: 'apps/api/bench/webhook-ingestion.ts not present' }
-  const mod = (await import(pathToFileURL(file).href)) as {
-    benchWebhookIngestion?: (ctx: BenchContext) => Promise<unknown>
-  }
-  if (typeof mod.benchWebhookIngestion !== 'function')
-    return { skipped: `${path.basename(file)} does not export benchWebhookIngestion()` }
-  ctx.progress('webhook ingestion: running benchWebhookIngestion()')
-  const out = await mod.benchWebhookIngestion(ctx)
-  if (out && typeof out === 'object' && 'rows' in out && 'targets' in out)
-    return { ...(out as SectionResult), key: 'webhookIngestion' }
-  return {
-    key: 'webhookIngestion',
-    title: '4. Webhook ingestion',
-    rows: [['result', JSON.stringify(out)]],
-    targets: [],
-    data: { result: out },
-  }
 }
 
 function machine() {
@@ -178,63 +169,56 @@ async function main(): Promise<void> {
     `bench: ${info.cpus} CPU(s) ${info.cpuModel}, Node ${info.node}, load ${info.loadAverageAtStart.join(' ')}, ` +
       `commit ${info.gitCommit ?? '?'}${info.uncommittedSourceChanges ? ' + uncommitted changes' : ''}`,
   )
-  const nodeArgs = nodeArgsFromEnv('BENCH_SERVICE_NODE_ARGS')
+  const nodeFlags = serviceNodeFlags()
   console.log(
-    `bench: service = node ${[...SERVICE_NODE_FLAGS, ...nodeArgs].join(' ')} dist/main.js (built) with ${Object.entries(
-      SERVICE_SETTINGS,
-    )
+    `bench: service = node ${nodeFlags.join(' ')} dist/main.js (built) with ${Object.entries(SERVICE_SETTINGS)
       .map(([k, v]) => `${k}=${v}`)
-      .join(' ')}, ` +
-      `fresh PostgreSQL database; Align emulator with ${options.latencyMs} ms latency on every route`,
+      .join(
+        ' ',
+      )}, a fresh PostgreSQL database per stack; sections: ${(only.length ? only : SECTIONS).join(', ')}`,
   )
-
-  const emulator = new AlignEmulator()
-  await emulator.start()
-  onCleanup('stop emulator', () => emulator.stop())
-  emulator.setLatency(options.latencyMs)
-
-  const db = await createBenchDatabase()
-  progress(`database ${db.name} created; starting the service (migrates on start)`)
-  const service = await startService(serviceEnv(emulator, db.url, SERVICE_SETTINGS), nodeArgs)
-  const api = new HttpClient(service.url, { authorization: `Bearer ${TOKEN}` }, 8)
-  onCleanup('close client', () => api.close())
-  progress(`service pid ${service.pid} ready at ${service.url}`)
-
-  const ctx: BenchContext = {
-    emulator,
-    latencyMs: options.latencyMs,
-    service: { url: service.url, pid: service.pid },
-    databaseUrl: db.url,
-    token: TOKEN,
-    api,
-    options,
-    progress,
-  }
+  const ctx: BenchContext = { options, serviceSettings: SERVICE_SETTINGS, shared: {}, progress }
 
   // Each section's share of the machine's CPU time the hypervisor stole (/proc/stat): on a shared VM,
   // the context a figure needs before anyone compares it with another run's.
-  const withSteal = async <T extends SectionResult | { skipped: string }>(run: () => Promise<T>) => {
-    const before = machineTicks()
-    const out = await run()
-    if ('skipped' in out) return out
-    const pct = stolenBetween(before, machineTicks())
-    out.rows.push([
-      'CPU stolen by the hypervisor (whole section)',
-      pct === null ? 'n/a' : `${pct.toFixed(1)} %`,
-    ])
-    out.data.cpuStolenPercentWholeSection = pct
-    return out
-  }
   const sections: SectionResult[] = []
-  if (runs('warm')) sections.push(await withSteal(() => benchWarmLink(ctx)))
-  if (runs('concurrent')) sections.push(await withSteal(() => benchConcurrentLink(ctx)))
-  if (runs('cold')) sections.push(await withSteal(() => benchColdLink(ctx)))
-  const hook = runs('webhook')
-    ? await withSteal(() => webhookIngestion(ctx))
-    : { skipped: 'not in BENCH_ONLY' }
-  if ('skipped' in hook) progress(`webhook ingestion: not measured (${hook.skipped})`)
-  else sections.push(hook)
+  const section = async (name: Section, run: () => Promise<SectionResult>) => {
+    if (!runs(name)) return
+    const before = machineTicks()
+    const started = performance.now()
+    const out = await run()
+    const pct = stolenBetween(before, machineTicks())
+    const seconds = (performance.now() - started) / 1000
+    out.rows.push([
+      'section time; CPU stolen by the hypervisor',
+      `${seconds.toFixed(0)} s; ${pct === null ? 'n/a' : `${pct.toFixed(1)} %`}`,
+    ])
+    out.data.sectionSeconds = Number(seconds.toFixed(1))
+    out.data.cpuStolenPercentWholeSection = pct
+    sections.push(out)
+  }
 
+  if (runs('memory') || runs('warm') || runs('rate')) {
+    const main: Stack = await startStack(ctx, 'main')
+    try {
+      main.emulator.setLatency(options.latencyMs)
+      const idle = runs('memory') ? await measureIdleRss(ctx, main) : null
+      await section('warm', () => benchWarmLink(ctx, main))
+      await section('rate', () => benchFixedRate(ctx, main))
+      if (idle) await section('memory', () => benchMemory(ctx, main, idle))
+    } finally {
+      await main.stop()
+    }
+  }
+  await section('slow', () => benchSlowAlign(ctx))
+  await section('cold', () => benchColdLink(ctx))
+  await section('concurrent', () => benchConcurrentLink(ctx))
+  await section('burst', () => benchWebhookBurst(ctx))
+  await section('webhook', () => benchWebhookIngestion(ctx))
+  await section('scale', () => benchScale(ctx))
+
+  const order = (s: SectionResult) => Number(/^(\d+)\./.exec(s.title)?.[1] ?? 99)
+  sections.sort((a, b) => order(a) - order(b))
   const targets: Target[] = sections.flatMap((s) => s.targets)
   console.log('')
   for (const s of sections) {
@@ -261,16 +245,14 @@ async function main(): Promise<void> {
       service: 'apps/api/dist/main.js as a child process (NestJS on Fastify, Prisma adapter-pg pool max 20)',
       serviceSettings: SERVICE_SETTINGS,
       database:
-        'fresh PostgreSQL database per run, migrated by the service (MIGRATE_ON_START=true), dropped afterwards',
-      emulator: `in-process AlignEmulator, setLatency(${options.latencyMs}) on every route`,
+        'a fresh PostgreSQL database per stack, migrated by the service (MIGRATE_ON_START=true), dropped afterwards',
+      emulator: 'in-process AlignEmulator per stack; latency per section (see each section)',
       options,
       sections: only.length ? only : [...SECTIONS],
-      // The flags `npm start` uses (src/node-flags.ts), then BENCH_SERVICE_NODE_ARGS.
-      serviceNodeFlags: SERVICE_NODE_FLAGS,
-      serviceNodeArgs: nodeArgs,
+      // The flags the service ran with: src/node-flags.ts unless BENCH_SERVICE_NODE_FLAGS, then BENCH_SERVICE_NODE_ARGS.
+      serviceNodeFlags: nodeFlags,
     },
     ...Object.fromEntries(sections.map((s) => [s.key, { title: s.title, ...s.data }])),
-    ...('skipped' in hook ? { webhookIngestion: { skipped: hook.skipped } } : {}),
     targets,
     allTargetsMet: failed.length === 0,
   }

@@ -1,14 +1,15 @@
 /**
- * Figure 4: webhook ingestion. Sustained signed `customer.kycs.updated` deliveries per second that
- * the service acknowledges (POST /v1/webhooks/align: HMAC check over the raw bytes, parse, one
- * INSERT ... ON CONFLICT DO NOTHING that commits before the 200), with p99 latency, against a bare
- * node:http + pg baseline doing the same work (same HMAC check, same parse, the same INSERT
- * statement) in the same run. Every body is unique; afterwards the rows are counted: every 200 must
- * have exactly one row (0 lost) and no body more than one (0 duplicated, also the unique index).
- *
- * The deliveries name customers that are not recorded, so both sides store them parked
- * (next_attempt_at NULL) and the service's worker does no Align work during the measurement:
- * the figure is ingestion alone.
+ * Target 5: webhook ingestion while the worker processes what arrives. Sustained signed
+ * `customer.kycs.updated` deliveries per second that the service acknowledges (POST
+ * /v1/webhooks/align: HMAC check over the raw bytes, parse, one INSERT that commits before the 200),
+ * for BENCH_WEBHOOK_CUSTOMERS recorded customers, so the service's worker reads each customer from
+ * Align (at BENCH_LATENCY_MS) and applies it while deliveries keep arriving; against a bare node:http
+ * + pg baseline doing the ingestion work alone (same HMAC check, same parse, the same INSERT) on
+ * the same database. Every body is unique (created_at one millisecond apart); afterwards the rows
+ * are counted: every 200 must have exactly one row (0 lost) and no body more than one (0
+ * duplicated). The bare rounds run first (their deliveries name customers that are not recorded, so
+ * they stay parked and give the worker nothing to do), then the service's: so the worker's backlog
+ * never runs during the baseline.
  *
  * This file is also the baseline server: run with WEBHOOK_BARE_SERVER=1 (DATABASE_URL, SECRET, PORT).
  */
@@ -17,7 +18,9 @@ import http from 'node:http'
 import { fileURLToPath } from 'node:url'
 import { runCannon } from './lib/cannon.js'
 import pg from 'pg'
-import { ChildServer } from './lib/processes.js'
+import { ChildServer, connectClient } from './lib/processes.js'
+import { createCustomers } from './lib/seed.js'
+import { startStack } from './lib/stack.js'
 import { latency, ms, round, roundLatency } from './lib/stats.js'
 import type { BenchContext, SectionResult } from './lib/types.js'
 
@@ -32,6 +35,7 @@ const INSERT = `
 
 function bareServer(): void {
   const pool = new pg.Pool({ connectionString: process.env.DATABASE_URL, max: 20 })
+  pool.on('error', () => undefined) // an idle connection lost: the next query opens another
   const secret = process.env.SECRET ?? ''
   const send = (res: http.ServerResponse, status: number, body: string) => {
     res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) })
@@ -81,17 +85,29 @@ function bareServer(): void {
 
 if (process.env.WEBHOOK_BARE_SERVER === '1') bareServer()
 
-type Run = { ok: number; other: number; errors: number; seconds: number; samples: number[]; sent: number }
+type Run = {
+  ok: number
+  other: number
+  errors: number
+  seconds: number
+  samples: number[]
+  first: number
+  next: number
+}
 
-/** Drives `url` with unique signed bodies whose entity_id starts with `tag`. */
+/** created_at of every delivery: one millisecond apart from here, in the past, unique in the run. */
+const BASE = Date.now() - 60 * 60_000
+let seq = 0
+
+/** Drives `url` with unique signed bodies naming `entity(n)`. */
 async function cannon(
   url: string,
   secret: string,
-  tag: string,
+  entity: (n: number) => string,
   connections: number,
   seconds: number,
 ): Promise<Run> {
-  let n = 0
+  const first = seq
   const r = await runCannon(
     {
       url: `${url}/v1/webhooks/align`,
@@ -102,11 +118,12 @@ async function cannon(
         {
           method: 'POST',
           setupRequest: (req) => {
+            const n = seq++
             const body = JSON.stringify({
               event_type: 'customer.kycs.updated',
-              entity_id: `${tag}-${n++}`,
+              entity_id: entity(n),
               entity_type: 'customer',
-              created_at: new Date().toISOString(),
+              created_at: new Date(BASE + n).toISOString(),
             })
             return {
               ...req,
@@ -122,64 +139,89 @@ async function cannon(
     },
     (status) => status === 200,
   )
-  return { ...r, sent: n }
+  return { ...r, first, next: seq }
 }
 
 export async function benchWebhookIngestion(ctx: BenchContext): Promise<SectionResult> {
-  const { connections, durationSec } = ctx.options
+  const { connections, durationSec, latencyMs, webhookCustomers } = ctx.options
   const rounds = Math.max(1, ctx.options.rounds)
-  const secret = ctx.emulator.apiKey // the service's webhook secret (ALIGN_WEBHOOK_SECRET defaults to the key)
-  const bare = await ChildServer.start(
-    'bare webhook server',
-    ['--import', 'tsx', fileURLToPath(import.meta.url)],
-    { WEBHOOK_BARE_SERVER: '1', DATABASE_URL: ctx.databaseUrl, SECRET: secret },
-    '/health',
-  )
-  const db = new pg.Client({ connectionString: ctx.databaseUrl })
-  await db.connect()
-  const runTag = `bench-${process.pid}-${Date.now().toString(36)}`
-  const sides = { service: ctx.service.url, bare: bare.url } as const
-  const results: Record<keyof typeof sides, { runs: Run[]; tags: string[] }> = {
-    service: { runs: [], tags: [] },
-    bare: { runs: [], tags: [] },
-  }
+  const stack = await startStack(ctx, 'webhook ingestion')
+  let bare: ChildServer | null = null
+  const db = await connectClient(stack.databaseUrl)
   try {
-    for (const [name, url] of Object.entries(sides)) {
-      ctx.progress(`webhook ingestion: warm-up ${name}`)
-      await cannon(url, secret, `${runTag}-warm-${name}`, connections, 2)
+    const alignIds = (await createCustomers(stack.api, webhookCustomers, 'webhook')).map(
+      (c) => c.alignCustomerId,
+    )
+    stack.emulator.setLatency(latencyMs)
+    const secret = stack.emulator.apiKey // the service's webhook secret (ALIGN_WEBHOOK_SECRET defaults to the key)
+    bare = await ChildServer.start(
+      'bare webhook server',
+      ['--import', 'tsx', fileURLToPath(import.meta.url)],
+      { WEBHOOK_BARE_SERVER: '1', DATABASE_URL: stack.databaseUrl, SECRET: secret },
+      '/health',
+    )
+    const runTag = `bench-unrecorded-${process.pid}-${Date.now().toString(36)}`
+    const entity = {
+      bare: (n: number) => `${runTag}-${n}`,
+      service: (n: number) => alignIds[n % alignIds.length]!,
     }
-    for (let r = 0; r < rounds; r++) {
-      for (const [name, url] of Object.entries(sides) as [keyof typeof sides, string][]) {
-        const tag = `${runTag}-${name}-${r}`
+    const urls = { bare: bare.url, service: stack.service.url }
+    const runs: Record<'bare' | 'service', Run[]> = { bare: [], service: [] }
+    for (const side of ['bare', 'service'] as const) {
+      ctx.progress(`webhook ingestion: warm-up ${side}`)
+      await cannon(urls[side], secret, entity[side], connections, 2)
+      for (let r = 0; r < rounds; r++) {
         ctx.progress(
-          `webhook ingestion: round ${r + 1}/${rounds}, ${name}, ${connections} connections, ${durationSec}s`,
+          `webhook ingestion: ${side} round ${r + 1}/${rounds}, ${connections} connections, ${durationSec} s`,
         )
-        results[name].runs.push(await cannon(url, secret, tag, connections, durationSec))
-        results[name].tags.push(tag)
+        runs[side].push(await cannon(urls[side], secret, entity[side], connections, durationSec))
       }
     }
-    const summarize = async (name: keyof typeof sides) => {
-      const { runs, tags } = results[name]
-      const ok = runs.reduce((a, x) => a + x.ok, 0)
-      let rows = 0
-      let distinctBodies = 0
-      for (const tag of tags) {
-        const q = await db.query<{ rows: string; bodies: string }>(
-          `SELECT count(*) AS rows, count(DISTINCT body_hash) AS bodies FROM webhook_deliveries WHERE entity_id LIKE $1`,
-          [`${tag}-%`],
+    const ownRows = async (side: 'bare' | 'service', run: Run) => {
+      const q = await db.query<{ rows: string; bodies: string }>(
+        `SELECT count(*) AS rows, count(DISTINCT body_hash) AS bodies FROM webhook_deliveries
+          WHERE event_created_at >= $1::timestamptz AND event_created_at < $2::timestamptz
+            AND (entity_id LIKE $3) = $4`,
+        [new Date(BASE + run.first), new Date(BASE + run.next), `${runTag}-%`, side === 'bare'],
+      )
+      return { rows: Number(q.rows[0]!.rows), bodies: Number(q.rows[0]!.bodies) }
+    }
+    const backlog = async () =>
+      Number(
+        (
+          await db.query<{ n: string }>(
+            `SELECT count(*) AS n FROM webhook_deliveries WHERE status = 'pending' AND next_attempt_at IS NOT NULL`,
+          )
+        ).rows[0]!.n,
+      )
+    const backlogAtEnd = await backlog()
+    const processedAtEnd = Number(
+      (
+        await db.query<{ n: string }>(
+          `SELECT count(*) AS n FROM webhook_deliveries WHERE status = 'processed'`,
         )
-        rows += Number(q.rows[0]!.rows)
-        distinctBodies += Number(q.rows[0]!.bodies)
+      ).rows[0]!.n,
+    )
+    const summarize = async (side: 'bare' | 'service') => {
+      let rows = 0
+      let bodies = 0
+      for (const run of runs[side]) {
+        const c = await ownRows(side, run)
+        rows += c.rows
+        bodies += c.bodies
       }
-      const rps = runs.map((x) => x.ok / x.seconds).sort((a, b) => a - b)
+      const rs = runs[side]
+      const ok = rs.reduce((a, x) => a + x.ok, 0)
+      const rps = rs.map((x) => x.ok / x.seconds).sort((a, b) => a - b)
       return {
         reqPerSec: rps[Math.floor(rps.length / 2)]!,
-        lat: latency(runs.flatMap((x) => x.samples)),
+        roundsReqPerSec: rs.map((x) => x.ok / x.seconds),
+        lat: latency(rs.flatMap((x) => x.samples)),
         ok,
-        other: runs.reduce((a, x) => a + x.other, 0),
-        errors: runs.reduce((a, x) => a + x.errors, 0),
+        other: rs.reduce((a, x) => a + x.other, 0),
+        errors: rs.reduce((a, x) => a + x.errors, 0),
         lost: Math.max(0, ok - rows),
-        duplicated: rows - distinctBodies,
+        duplicated: rows - bodies,
         rows,
       }
     }
@@ -187,23 +229,44 @@ export async function benchWebhookIngestion(ctx: BenchContext): Promise<SectionR
     const b = await summarize('bare')
     const ratio = s.reqPerSec / b.reqPerSec
     const clean = s.lost === 0 && s.duplicated === 0 && s.other === 0
+    const sideData = (x: typeof s) => ({
+      reqPerSec: round(x.reqPerSec, 1),
+      roundsReqPerSec: x.roundsReqPerSec.map((v) => round(v, 1)),
+      ...roundLatency(x.lat),
+      ok: x.ok,
+      rows: x.rows,
+      lost: x.lost,
+      duplicated: x.duplicated,
+      non200: x.other,
+      errors: x.errors,
+    })
     return {
       key: 'webhookIngestion',
-      title: '4. Webhook ingestion (signed deliveries acknowledged per second)',
+      title: `5. Webhook ingestion with the worker on (${webhookCustomers} recorded customers, Align at ${latencyMs} ms), ${rounds}×${durationSec} s per side, ${connections} connections`,
       rows: [
-        ['service', `${s.reqPerSec.toFixed(0)} deliveries/s, p50 ${ms(s.lat.p50)}, p99 ${ms(s.lat.p99)}`],
         [
-          'bare node:http + pg',
-          `${b.reqPerSec.toFixed(0)} deliveries/s, p50 ${ms(b.lat.p50)}, p99 ${ms(b.lat.p99)}`,
+          'service',
+          `${s.reqPerSec.toFixed(0)} deliveries/s (median round), p50 ${ms(s.lat.p50)}, p99 ${ms(s.lat.p99)}`,
+        ],
+        [
+          'bare node:http + pg (ingestion only)',
+          `${b.reqPerSec.toFixed(0)} deliveries/s (median round), p50 ${ms(b.lat.p50)}, p99 ${ms(b.lat.p99)}`,
         ],
         ['ratio (service/bare)', ratio.toFixed(2)],
         ['acknowledged / stored rows', `service ${s.ok}/${s.rows}, bare ${b.ok}/${b.rows}`],
         ['lost / duplicated', `service ${s.lost}/${s.duplicated}, bare ${b.lost}/${b.duplicated}`],
         ['non-200 / errors', `service ${s.other}/${s.errors}, bare ${b.other}/${b.errors}`],
+        ['worker: processed / still due when the last round ended', `${processedAtEnd} / ${backlogAtEnd}`],
+        [
+          'Align calls',
+          Object.entries(stack.emulator.calls())
+            .map(([k, v]) => `${k}: ${v}`)
+            .join('; '),
+        ],
       ],
       targets: [
         {
-          name: 'webhook ingestion throughput ratio (service/bare)',
+          name: 'webhook ingestion with the worker on, ratio (service/bare)',
           target: '>= 0.50',
           measured: ratio.toFixed(2),
           pass: ratio >= 0.5 && clean,
@@ -219,31 +282,20 @@ export async function benchWebhookIngestion(ctx: BenchContext): Promise<SectionR
         connections,
         durationSecPerRound: durationSec,
         rounds,
-        service: {
-          reqPerSec: round(s.reqPerSec, 1),
-          ...roundLatency(s.lat),
-          ok: s.ok,
-          rows: s.rows,
-          lost: s.lost,
-          duplicated: s.duplicated,
-          non200: s.other,
-          errors: s.errors,
-        },
-        bare: {
-          reqPerSec: round(b.reqPerSec, 1),
-          ...roundLatency(b.lat),
-          ok: b.ok,
-          rows: b.rows,
-          lost: b.lost,
-          duplicated: b.duplicated,
-          non200: b.other,
-          errors: b.errors,
-        },
+        order: 'bare rounds first, then the service rounds',
+        customers: webhookCustomers,
+        alignLatencyMs: latencyMs,
+        service: sideData(s),
+        bare: sideData(b),
         ratio: round(ratio),
+        workerProcessedAtEnd: processedAtEnd,
+        workerDueAtEnd: backlogAtEnd,
+        alignCalls: stack.emulator.calls(),
       },
     }
   } finally {
     await db.end()
-    await bare.stop()
+    await bare?.stop()
+    await stack.stop()
   }
 }

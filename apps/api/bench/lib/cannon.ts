@@ -1,18 +1,31 @@
 import autocannon from 'autocannon'
 
-/** What one autocannon run saw: accepted answers with their latencies, everything else counted. */
-export type CannonRun = { ok: number; other: number; errors: number; seconds: number; samples: number[] }
+/**
+ * What one autocannon run saw: accepted answers with their latencies (and when each ended, on
+ * performance.now()'s clock), everything else counted.
+ */
+export type CannonRun = {
+  ok: number
+  other: number
+  errors: number
+  seconds: number
+  samples: number[]
+  ends: number[]
+}
 
 /**
- * Runs autocannon with `options` and classifies every response with `isOk` (its latency is kept as a
- * sample); errors and timeouts are counted together. Shared by the warm-link and webhook benchmarks.
+ * Runs autocannon (closed loop: each connection sends its next request when the answer to the last
+ * one has arrived) with `options` and classifies every response with `isOk` (its latency is kept as
+ * a sample); errors and timeouts are counted together. `until`: stop early once it settles.
  */
 export function runCannon(
   options: autocannon.Options,
   isOk: (status: number) => boolean,
+  until?: Promise<unknown>,
 ): Promise<CannonRun> {
   return new Promise((resolve, reject) => {
     const samples: number[] = []
+    const ends: number[] = []
     let ok = 0
     let other = 0
     const started = performance.now()
@@ -24,13 +37,16 @@ export function runCannon(
         errors: result.errors + result.timeouts,
         seconds: (performance.now() - started) / 1000,
         samples,
+        ends,
       })
     })
     instance.on('response', (_client, status, _bytes, responseTime) => {
       if (isOk(status)) {
         ok++
         samples.push(responseTime)
+        ends.push(performance.now())
       } else other++
     })
+    void until?.finally(() => instance.stop())
   })
 }

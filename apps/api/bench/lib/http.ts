@@ -19,6 +19,22 @@ export class HttpClient {
 
   request(method: string, path: string, body?: unknown): Promise<Reply> {
     const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body))
+    return this.requestRaw(
+      method,
+      path,
+      payload,
+      payload ? { 'content-type': 'application/json', 'content-length': String(payload.length) } : {},
+    )
+  }
+
+  /** `body` sent as is, with `headers` added to the client's. */
+  requestRaw(
+    method: string,
+    path: string,
+    body: string | Buffer | undefined,
+    headers: Record<string, string>,
+  ): Promise<Reply> {
+    const payload = typeof body === 'string' ? Buffer.from(body) : body
     const url = new URL(path, this.base)
     return new Promise((resolve, reject) => {
       const req = http.request(
@@ -30,9 +46,8 @@ export class HttpClient {
           method,
           headers: {
             ...this.headers,
-            ...(payload
-              ? { 'content-type': 'application/json', 'content-length': String(payload.length) }
-              : {}),
+            ...headers,
+            ...(payload ? { 'content-length': String(payload.length) } : {}),
           },
         },
         (res) => {

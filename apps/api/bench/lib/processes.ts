@@ -28,9 +28,27 @@ export async function createBenchDatabase(): Promise<{ name: string; url: string
   onCleanup(`drop database ${name}`, () =>
     admin((c) => c.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`)),
   )
+  return { name, url: databaseUrl(name) }
+}
+
+/** A connected client; a lost connection fails its queries, never the bench process. */
+export async function connectClient(url: string): Promise<pg.Client> {
+  const client = new pg.Client({ connectionString: url })
+  client.on('error', (e) => process.stderr.write(`bench: database connection lost: ${e.message}\n`))
+  await client.connect()
+  return client
+}
+
+/** The URL of database `name` on the bench's server. */
+export function databaseUrl(name: string): string {
   const u = new URL(ADMIN_URL)
   u.pathname = `/${name}`
-  return { name, url: u.toString() }
+  return u.toString()
+}
+
+/** Drops a bench database now (its cleanup step then finds nothing to do). */
+export async function dropBenchDatabase(name: string): Promise<void> {
+  await admin((c) => c.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`))
 }
 
 export async function freePort(): Promise<number> {
@@ -127,9 +145,43 @@ export function nodeArgsFromEnv(name: string): string[] {
   return (process.env[name] ?? '').split(/\s+/).filter(Boolean)
 }
 
-/** The BUILT service (dist/main.js), as in production: with the node flags `npm start` uses. */
-export function startService(env: Record<string, string>, nodeArgs: string[] = []): Promise<ChildServer> {
-  return ChildServer.start('service', [...SERVICE_NODE_FLAGS, ...nodeArgs, MAIN], env, '/health/ready')
+/**
+ * The V8 flags the service runs with: those `npm start` uses (src/node-flags.ts), unless
+ * BENCH_SERVICE_NODE_FLAGS says otherwise (`none`: no flags; else a space-separated list instead of
+ * them), then BENCH_SERVICE_NODE_ARGS (added after, e.g. a profiler).
+ */
+export function serviceNodeFlags(): string[] {
+  const replaced = process.env.BENCH_SERVICE_NODE_FLAGS
+  const base =
+    replaced === undefined || replaced.trim() === ''
+      ? [...SERVICE_NODE_FLAGS]
+      : replaced.trim() === 'none'
+        ? []
+        : nodeArgsFromEnv('BENCH_SERVICE_NODE_FLAGS')
+  return [...base, ...nodeArgsFromEnv('BENCH_SERVICE_NODE_ARGS')]
+}
+
+/** The BUILT service (dist/main.js), as in production, with serviceNodeFlags(). */
+export function startService(env: Record<string, string>, name = 'service'): Promise<ChildServer> {
+  return ChildServer.start(name, [...serviceNodeFlags(), MAIN], env, '/health/ready')
+}
+
+/** Applies the migrations to `databaseUrl` with the service's own CLI (dist/cli/migrate.js). */
+export function migrate(databaseUrl: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [path.join(API_DIR, 'dist/cli/migrate.js'), 'deploy'], {
+      cwd: API_DIR,
+      env: { PATH: process.env.PATH ?? '', DATABASE_URL: databaseUrl },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    })
+    let output = ''
+    child.stdout!.on('data', (c: Buffer) => (output += c.toString()))
+    child.stderr!.on('data', (c: Buffer) => (output += c.toString()))
+    child.once('error', reject)
+    child.once('exit', (code) =>
+      code === 0 ? resolve() : reject(new Error(`migrate exited with ${code}:\n${output}`)),
+    )
+  })
 }
 
 /**

@@ -50,6 +50,7 @@ export class UsageProbe {
 
   static async open(databaseUrl: string): Promise<UsageProbe> {
     const db = new pg.Client({ connectionString: databaseUrl })
+    db.on('error', () => undefined) // its queries fail instead
     await db.connect()
     return new UsageProbe(db)
   }
@@ -127,4 +128,37 @@ export function perRequest(costs: Cost[], requests: number) {
 /** % of the machine's CPU time stolen by the hypervisor between two machineTicks() readings. */
 export function stolenBetween(a: Usage['machine'], b: Usage['machine']): number | null {
   return a && b ? stolenShare(b.stealTicks - a.stealTicks, b.totalTicks - a.totalTicks) : null
+}
+
+/** A process's resident set (VmRSS) and its peak so far (VmHWM), in MB; null when it is gone. */
+export function rss(pid: number): { rssMb: number; peakMb: number } | null {
+  try {
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8')
+    const kb = (field: string) => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? NaN)
+    return { rssMb: kb('VmRSS') / 1024, peakMb: kb('VmHWM') / 1024 }
+  } catch {
+    return null
+  }
+}
+
+/** Samples a process's VmRSS every `everyMs` until stop(); returns the largest (MB) and the count. */
+export function sampleRss(pid: number, everyMs = 200): { stop(): { maxMb: number; samples: number } } {
+  let maxMb = 0
+  let samples = 0
+  const take = () => {
+    const r = rss(pid)
+    if (r) {
+      maxMb = Math.max(maxMb, r.rssMb)
+      samples++
+    }
+  }
+  take()
+  const timer = setInterval(take, everyMs)
+  return {
+    stop() {
+      clearInterval(timer)
+      take()
+      return { maxMb, samples }
+    },
+  }
 }

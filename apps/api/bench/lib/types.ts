@@ -1,36 +1,45 @@
-import type { AlignEmulator } from '@align-kyc/align-client/testing'
-import type { HttpClient } from './http.js'
 import type { Target } from './stats.js'
 
-/** What every bench section (and the optional webhook-ingestion module) is handed by run.ts. */
+/** What every bench section is handed by run.ts. */
 export type BenchContext = {
-  /** In-process Align emulator the service talks to (latency already set to `latencyMs` on every route). */
-  emulator: AlignEmulator
-  latencyMs: number
-  /** The built service (dist/main.js) as a child process. */
-  service: { url: string; pid: number }
-  /** Its fresh PostgreSQL database (migrated by the service on start). */
-  databaseUrl: string
-  /** A bearer token from the service's API_KEYS. */
-  token: string
-  /** Keep-alive client for the service with the Authorization header set. */
-  api: HttpClient
   /** Knobs (env BENCH_*), so every section uses the same load shape. */
   options: BenchOptions
+  /** The service's settings for the whole run (BENCH_SERVICE_ENV included). */
+  serviceSettings: Record<string, string>
+  /** Figures one section measures and a later one uses (see run.ts for the order). */
+  shared: {
+    /** The warm section's service throughput (req/s), closed loop: the fixed-rate section runs at half. */
+    warmServiceRps?: number
+    /** The largest VmRSS of the service during the warm section's service rounds (MB). */
+    warmLoadRssMb?: number
+  }
   /** One progress line. */
   progress(message: string): void
 }
 
 export type BenchOptions = {
+  /** Align latency (ms, every route) where a section does not set its own. */
   latencyMs: number
   connections: number
   durationSec: number
   rounds: number
   warmCustomers: number
-  concurrentRequests: number
+  rateRounds: number
+  rateDurationSec: number
+  slowLatencyMs: number
+  slowColdLinks: number
+  coldLatencyMs: number
   coldCustomers: number
   /** Cold links made before the measured ones (not measured). */
   coldWarmup: number
+  concurrentRequests: number
+  burstDeliveries: number
+  burstCustomers: number
+  webhookCustomers: number
+  idleSettleSec: number
+  scaleCustomers: number
+  scaleBaseCustomers: number
+  scaleSamples: number
 }
 
 /** One section's outcome: printed rows, PASS/FAIL targets, and what goes into results.json under `key`. */

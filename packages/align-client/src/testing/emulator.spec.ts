@@ -302,6 +302,38 @@ describe('link expiry', () => {
   })
 })
 
+describe('statusOnLinkCreation', () => {
+  it('moves the customer to the given state when a link is issued, unless approved; off by default', async () => {
+    const moving = new AlignEmulator({
+      statusOnLinkCreation: { status: 'pending', sub_status: 'kyc_form_submission_started' },
+    })
+    const plain = new AlignEmulator()
+    await Promise.all([moving.start(), plain.start()])
+    try {
+      const on = new AlignClient({ apiKey: moving.apiKey, baseUrl: moving.url })
+      const off = new AlignClient({ apiKey: plain.apiKey, baseUrl: plain.url })
+      const a = (await on.customers.create(person('move@example.com'))).customer_id
+      const link = (await on.customers.createKycSession(a)).kycs.kyc_flow_link
+      expect((await on.customers.get(a)).kycs).toMatchObject({
+        status: 'pending',
+        sub_status: 'kyc_form_submission_started',
+        kyc_flow_link: link,
+        status_breakdown: expect.arrayContaining([expect.objectContaining({ status: 'pending' })]),
+      })
+      moving.setKycState(a, { status: 'approved', sub_status: 'kyc_form_submission_accepted' })
+      await on.customers.createKycSession(a)
+      expect((await on.customers.get(a)).kycs?.status).toBe('approved')
+      expect(moving.webhookDeliveries()).toEqual([])
+
+      const b = (await off.customers.create(person('stay@example.com'))).customer_id
+      await off.customers.createKycSession(b)
+      expect((await off.customers.get(b)).kycs).toMatchObject({ status: 'not_started', sub_status: null })
+    } finally {
+      await Promise.all([moving.stop(), plain.stop()])
+    }
+  })
+})
+
 describe('state file', () => {
   it('keeps customers, links and webhook registrations across a restart, on the same port', async () => {
     const dir = await mkdtemp(path.join(os.tmpdir(), 'align-emulator-'))

@@ -41,6 +41,13 @@ export type AlignEmulatorOptions = {
   linkTtlMs?: number
   /** Latency added to every Align route, in ms. Default 0. */
   latencyMs?: number
+  /**
+   * The KYC state a customer moves to when a link is issued for it (`POST /v0/customers/:id/kycs`),
+   * as if Align's status changed as the link was issued, e.g. `{ status: 'pending', sub_status:
+   * 'kyc_form_submission_started' }`; an approved customer keeps its state. No webhook is sent.
+   * Default: issuing a link leaves the state as it is.
+   */
+  statusOnLinkCreation?: AlignEmulatorKycState
   /** Webhook delivery retries: `attempts` in total (default 5), backoff `baseDelayMs * 2^(n-1)` (default 500 ms). */
   webhookRetry?: { attempts?: number; baseDelayMs?: number }
   /** Where to report deliveries. Default: silent. */
@@ -173,6 +180,7 @@ export class AlignEmulator {
   readonly #port: number
   readonly #linkTtlMs: number
   readonly #defaultLatencyMs: number
+  readonly #statusOnLinkCreation: AlignEmulatorKycState | undefined
   readonly #webhookAttempts: number
   readonly #webhookBaseDelayMs: number
   readonly #logger: AlignEmulatorLogger | undefined
@@ -208,6 +216,7 @@ export class AlignEmulator {
     this.#linkTtlMs = options.linkTtlMs ?? DAY_MS
     this.#defaultLatencyMs = options.latencyMs ?? 0
     this.#latencyMs = this.#defaultLatencyMs
+    this.#statusOnLinkCreation = options.statusOnLinkCreation
     this.#webhookAttempts = Math.max(1, options.webhookRetry?.attempts ?? 5)
     this.#webhookBaseDelayMs = options.webhookRetry?.baseDelayMs ?? 500
     this.#logger = options.logger
@@ -708,7 +717,9 @@ export class AlignEmulator {
     const token = randomBytes(16).toString('hex')
     this.#links.set(token, { token, customerId: id, expiresAt: Date.now() + this.#linkTtlMs })
     const link = `${this.url}/flow/${token}`
-    const kycs = record.customer.kycs ?? { status: 'not_started', sub_status: null }
+    const current = record.customer.kycs ?? { status: 'not_started', sub_status: null }
+    const moved = this.#statusOnLinkCreation
+    const kycs = moved && current.status !== 'approved' ? { ...current, ...moved } : current
     record.customer.kycs = { ...kycs, kyc_flow_link: link, status_breakdown: breakdown(kycs.status) }
     return { status: 200, json: { kycs: { kyc_flow_link: link } } }
   }
