@@ -20,7 +20,6 @@
  */
 import { PrismaPg } from '@prisma/adapter-pg'
 import pg from 'pg'
-import type { AppConfig } from '../src/config/app-config.js'
 import { CustomersRepository } from '../src/customers/customers.repository.js'
 import { PrismaService } from '../src/database/prisma.service.js'
 import { pgDatabase } from '../src/database/sql.js'
@@ -143,7 +142,7 @@ async function prepare(ctx: BenchContext, customers: number) {
   })
   const prisma = new PrismaService(new PrismaPg(pool), null, 'postgres', pgDatabase(pool))
   const kyc = new KycRepository(prisma)
-  const list = new CustomersRepository(prisma, { align: { timeoutMs: 10_000 } } as AppConfig)
+  const list = new CustomersRepository(prisma)
   const webhooks = new WebhooksRepository(prisma)
   const replay = await connectClient(db.url)
 
