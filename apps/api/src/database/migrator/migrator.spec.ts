@@ -33,7 +33,8 @@ describe('Migrator (offline, on PGlite)', () => {
     const created = await migrator.create('add_nickname')
     expect(created).toMatch(/^\d{14}_add_nickname$/)
     expect(await migrator.drift()).toBeNull()
-  })
+    // Three schema-engine diffs on in-memory PGlite: ~15 s on a quiet 2-core machine, 50-90 s on a busy one.
+  }, 240_000)
 
   it('applies every migration to an empty database once, then reports nothing to apply', async () => {
     const db = new PGlite()
