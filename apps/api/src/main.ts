@@ -3,10 +3,9 @@ import { inspect } from 'node:util'
 import { Logger } from '@nestjs/common'
 import { createApp } from './app.factory.js'
 import { StartupError } from './common/startup-error.js'
-import { ConfigError, isProduction, loadConfig } from './config/app-config.js'
+import { ConfigError, loadConfig } from './config/app-config.js'
 import { loadEnvFile } from './config/env-file.js'
 import { onListening } from './lifecycle.js'
-import { missingNodeFlags, SERVICE_NODE_FLAGS } from './node-flags.js'
 
 async function main(): Promise<void> {
   let config
@@ -33,15 +32,6 @@ async function main(): Promise<void> {
   const port = typeof address === 'object' && address ? address.port : config.port
   shutDownOnSignals(app)
   Logger.log(`listening on http://${config.host}:${port} (ready in ${Date.now() - started} ms)`, 'Bootstrap')
-  // Only where it matters: in development (`npm run dev` runs through tsx) the flags make no difference.
-  const missing = missingNodeFlags()
-  if (missing.length && isProduction(config)) {
-    Logger.warn(
-      `started without the node flags ${missing.join(' ')}: expect longer GC pauses under load ` +
-        `(start it as: node ${SERVICE_NODE_FLAGS.join(' ')} apps/api/dist/main.js)`,
-      'Bootstrap',
-    )
-  }
 }
 
 /** Longest a graceful shutdown may take before the process gives up and exits non-zero. */

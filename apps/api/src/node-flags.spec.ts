@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process'
 import { readFileSync } from 'node:fs'
 import path from 'node:path'
-import { missingNodeFlags, SERVICE_NODE_FLAGS } from './node-flags.js'
+import { SERVICE_NODE_FLAGS } from './node-flags.js'
 
 const scripts = (file: string) =>
   (JSON.parse(readFileSync(path.resolve(file), 'utf8')) as { scripts: Record<string, string> }).scripts
@@ -20,11 +20,5 @@ describe('SERVICE_NODE_FLAGS', () => {
   it('is accepted by this node (an unknown flag makes node exit with "bad option")', () => {
     const out = execFileSync(process.execPath, [...SERVICE_NODE_FLAGS, '-p', 'process.execArgv.length'])
     expect(out.toString().trim()).toBe(String(SERVICE_NODE_FLAGS.length + 2))
-  })
-
-  it('missingNodeFlags names the flags a process was started without', () => {
-    expect(missingNodeFlags([...SERVICE_NODE_FLAGS])).toEqual([])
-    expect(missingNodeFlags(['--inspect'])).toEqual([...SERVICE_NODE_FLAGS])
-    expect(missingNodeFlags([SERVICE_NODE_FLAGS[1]!])).toEqual([SERVICE_NODE_FLAGS[0]])
   })
 })

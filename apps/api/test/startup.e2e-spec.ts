@@ -5,7 +5,6 @@ import { readdir } from 'node:fs/promises'
 import path from 'node:path'
 import { z } from 'zod'
 import { findPrismaDir } from '../src/database/migrator/migrator.js'
-import { SERVICE_NODE_FLAGS } from '../src/node-flags.js'
 import { createCustomerSchema, listCustomersQuerySchema } from '../src/customers/dto/customer.schema.js'
 import { createKycSessionSchema, simulateSchema } from '../src/kyc/dto/kyc.schema.js'
 import { listDeliveriesQuerySchema } from '../src/webhooks/dto/delivery.schema.js'
@@ -291,29 +290,6 @@ describe('start-up, configuration, health, logs, shutdown (e2e)', () => {
         expect(svc.log).not.toContain('hunter2')
       } finally {
         await svc.stop()
-      }
-    })
-
-    it('warns in production when started without the node flags npm start uses, naming them', async () => {
-      const production = serviceEnv(emulator, db.url, { NODE_ENV: 'production' })
-      const [bare, flagged] = await Promise.all([
-        ServiceProcess.start(production, { nodeFlags: [] }),
-        ServiceProcess.start(production),
-      ])
-      try {
-        const warning = 'started without the node flags'
-        const deadline = Date.now() + 5_000
-        while (!bare.log.includes(warning) && Date.now() < deadline) await sleep(50)
-        const line = bare.log.split('\n').find((l) => l.includes(warning))
-        expect(line).toBeDefined()
-        expect(JSON.parse(line!)).toMatchObject({ level: 40, context: 'Bootstrap' })
-        for (const flag of SERVICE_NODE_FLAGS) expect(line).toContain(flag)
-        // The warning would follow "listening" in the same tick; one more round trip lets it arrive.
-        await request(flagged.url).get('/health/live').expect(200)
-        expect(flagged.log).toContain('listening on')
-        expect(flagged.log).not.toContain(warning)
-      } finally {
-        await Promise.all([bare.stop(), flagged.stop()])
       }
     })
 

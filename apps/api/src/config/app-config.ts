@@ -48,7 +48,7 @@ export type AppConfig = {
 
 /**
  * Production is either side saying so: Align's production environment, or NODE_ENV=production. There
- * API_KEYS is required, and the service warns when it runs without its node flags (main.ts).
+ * API_KEYS is required.
  */
 export function isProduction(config: { nodeEnv: string; align: { environment: string } }): boolean {
   return config.align.environment === 'production' || config.nodeEnv === 'production'
