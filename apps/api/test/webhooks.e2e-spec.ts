@@ -436,7 +436,9 @@ describe('npm run align:webhooks (e2e)', () => {
       const url = 'https://kyc.example.com/v1/webhooks/align'
       const first = await cli(['register', url], env)
       expect(first).toMatchObject({ code: 0 })
-      expect(first.stdout).toMatch(/^Registered: \S+ {2}https:\/\/kyc\.example\.com/)
+      expect(first.stdout).toMatch(
+        /^Registered: \S+ {2}https:\/\/kyc\.example\.com\S* {2}active {2}\(created /,
+      )
       const again = await cli(['register', url], env)
       expect(again.code).toBe(0)
       expect(again.stdout).toMatch(/^Already registered/)
@@ -445,6 +447,13 @@ describe('npm run align:webhooks (e2e)', () => {
       const id = /Registered: (\S+)/.exec(first.stdout)![1]!
       expect(await cli(['delete', id], env)).toMatchObject({ code: 0, stdout: `Deleted webhook ${id}.\n` })
       expect((await cli(['list'], env)).stdout).toMatch(/No webhooks registered/)
+      // A registration Align reports inactive receives nothing: register makes a new one.
+      await cli(['register', url], env)
+      const state = emulator.snapshot()
+      emulator.restore({ ...state, webhooks: state.webhooks.map((w) => ({ ...w, status: 'inactive' })) })
+      const revived = await cli(['register', url], env)
+      expect(revived.stdout).toMatch(/^Registered: .* active/)
+      expect(emulator.snapshot().webhooks.map((w) => w.status)).toEqual(['inactive', 'active'])
       const wrongKey = await cli(['list'], { ...env, ALIGN_API_KEY: 'sk-wrong-key' })
       expect(wrongKey.code).toBe(1)
       expect(wrongKey.stderr.trim().split('\n')).toHaveLength(1)

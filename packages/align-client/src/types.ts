@@ -83,8 +83,8 @@ export type AlignCustomerDocument = { file_id: string; purpose: string; descript
 /** Body of `PUT /v0/customers/{id}`. */
 export type AlignUpdateCustomerParams = { documents: AlignCustomerDocument[] }
 
-/** Response of `PUT /v0/customers/{id}`: Align does not document it; any JSON object is accepted. */
-export type AlignUpdateCustomerResponse = Partial<AlignCustomer> & Record<string, unknown>
+/** Response of `PUT /v0/customers/{id}`: an empty object, as Align documents (extra fields kept). */
+export type AlignUpdateCustomerResponse = Record<string, unknown>
 
 /** Response of `POST /v0/customers/{id}/kycs`. */
 export type AlignKycSession = { kycs: { kyc_flow_link: string } }
@@ -98,8 +98,19 @@ export type AlignSimulateCustomerParams = { customer_id: string; action: Toleran
 /** Response of `POST /v0/customers/simulate`: an empty object (extra fields kept). */
 export type AlignSimulateCustomerResponse = Record<string, unknown>
 
-/** A registered webhook endpoint. */
-export type AlignWebhook = { id: string; url: string; created_at?: string }
+/** State of a webhook registration; Align delivers events to `active` ones. */
+export type AlignWebhookStatus = 'active' | 'inactive'
+
+/**
+ * A registered webhook endpoint. Align documents `status` and `created_at` on every webhook; the
+ * client still accepts a webhook without them (only `id` and `url` are required when parsing).
+ */
+export type AlignWebhook = {
+  id: string
+  url: string
+  status?: Tolerant<AlignWebhookStatus>
+  created_at?: string
+}
 
 /** Body of `POST /v0/webhooks`. */
 export type AlignCreateWebhookParams = { url: string }

@@ -18,6 +18,7 @@ import { ConfigError, type AppConfig } from '../config/app-config.js'
 import { PrismaService } from '../database/prisma.service.js'
 import { EMULATOR_CHECK_SAMPLE, emulatorStateProblem } from './emulator-state.check.js'
 import { EmulatorStateRepository } from './emulator-state.repository.js'
+import { activeRegistration } from './webhook-registration.js'
 
 /** Align as this process sees it: the client, and in local mode the in-process emulator behind it. */
 @Injectable()
@@ -34,12 +35,12 @@ export class AlignGateway implements OnApplicationShutdown {
   ) {}
 
   /**
-   * Registers a webhook URL with Align unless it is registered already (Align has no idempotency
-   * keys, so it lists first). Returns true when it created one.
+   * Registers a webhook URL with Align unless an active registration has it already (Align has no
+   * idempotency keys, so it lists first). Returns true when it created one.
    */
   async ensureWebhook(url: string): Promise<boolean> {
     const { items } = await this.client.webhooks.list()
-    if (items.some((w) => w.url === url)) return false
+    if (activeRegistration(items, url)) return false
     await this.client.webhooks.create({ url })
     this.logger.log(`registered webhook ${url}`)
     return true

@@ -1,13 +1,14 @@
 #!/usr/bin/env node
 /*
  * Manages the webhook endpoints registered with Align:
- *   npm run align:webhooks -- register <url>   (idempotent: lists first, creates only when missing)
+ *   npm run align:webhooks -- register <url>   (idempotent: lists first, creates only when no active one has it)
  *   npm run align:webhooks -- list
  *   npm run align:webhooks -- delete <id>
  * Reads ALIGN_API_KEY / ALIGN_ENVIRONMENT / ALIGN_BASE_URL / ALIGN_TIMEOUT_MS through loadConfig.
  * Never prints the key. Exit codes: 0 ok, 1 failure (one line on stderr), 64 usage, 78 configuration.
  */
 import { AlignClient, type AlignWebhook } from '@align-kyc/align-client'
+import { activeRegistration } from '../align/webhook-registration.js'
 import { ConfigError, loadConfig } from '../config/app-config.js'
 
 const USAGE = 'usage: align:webhooks register <url> | list | delete <id>'
@@ -30,7 +31,8 @@ function clientFromEnv(env: Record<string, string | undefined>): AlignClient {
   })
 }
 
-const line = (w: AlignWebhook) => `${w.id}  ${w.url}${w.created_at ? `  (created ${w.created_at})` : ''}`
+const line = (w: AlignWebhook) =>
+  [w.id, w.url, w.status, w.created_at && `(created ${w.created_at})`].filter(Boolean).join('  ')
 
 function requireUrl(value: string | undefined): string {
   if (!value) throw new UsageError(`register needs a URL. ${USAGE}`)
@@ -65,7 +67,7 @@ async function run(
     }
     case 'register': {
       const { items } = await align.webhooks.list()
-      const existing = items.find((w) => w.url === url)
+      const existing = activeRegistration(items, url!)
       if (existing) {
         out(`Already registered: ${line(existing)}`)
         return

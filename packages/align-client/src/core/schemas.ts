@@ -83,6 +83,7 @@ export const kycSessionResponseSchema = z.looseObject({
 export const webhookResponseSchema = z.looseObject({
   id: z.string().min(1),
   url: z.string(),
+  status: z.string().optional(),
   created_at: z.string().optional(),
 })
 

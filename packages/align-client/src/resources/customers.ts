@@ -57,7 +57,10 @@ export class CustomersResource extends ApiResource {
     return this.parse(customerListResponseSchema, response, `GET ${path}`) as AlignList<AlignCustomer>
   }
 
-  /** `PUT /v0/customers/{id}`: attach documents. Idempotent, so retried like `get`. */
+  /**
+   * `PUT /v0/customers/{id}`: attach documents. Align answers `{}` (an empty body is read as `{}`);
+   * read the customer back with `get` for its state. Idempotent, so retried like `get`.
+   */
   async update(
     customerId: string,
     body: AlignUpdateCustomerParams,

@@ -24,7 +24,10 @@ export class WebhooksResource extends ApiResource {
     return this.parse(webhookListResponseSchema, response, `GET ${path}`) as AlignList<AlignWebhook>
   }
 
-  /** `DELETE /v0/webhooks/{id}`. Retried like `list` (a retried delete may then answer 404). */
+  /**
+   * `DELETE /v0/webhooks/{id}`: Align answers with no body (a JSON object is accepted too); an unknown
+   * id is an `AlignNotFoundError`. Retried like `list` (a retried delete may then answer 404).
+   */
   async delete(webhookId: string, options?: AlignRequestOptions): Promise<void> {
     const path = `/v0/webhooks/${this.pathId(webhookId, 'webhook id')}`
     const response = await this.transport.request({ method: 'DELETE', path }, options)

@@ -49,6 +49,52 @@ describe('AlignEmulator API surface', () => {
     expect((await fetch(`${emulator.url}/v0/nothing`)).status).toBe(404)
   })
 
+  it("answers webhook and customer-update calls with Align's documented bodies", async () => {
+    const call = async (method: string, route: string, body?: unknown) => {
+      const res = await fetch(`${emulator.url}${route}`, {
+        method,
+        headers: { authorization: emulator.apiKey, 'content-type': 'application/json' },
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      })
+      return { status: res.status, text: await res.text() }
+    }
+    const created = await call('POST', '/v0/webhooks', { url: 'https://example.com/hook' })
+    const webhook = JSON.parse(created.text) as { id: string }
+    expect(webhook).toEqual({
+      id: expect.any(String),
+      url: 'https://example.com/hook',
+      status: 'active',
+      created_at: expect.any(String),
+    })
+    expect(JSON.parse((await call('GET', '/v0/webhooks')).text)).toEqual({ items: [webhook] })
+    expect(await call('DELETE', `/v0/webhooks/${webhook.id}`)).toEqual({ status: 204, text: '' })
+    const again = await call('DELETE', `/v0/webhooks/${webhook.id}`)
+    expect(again.status).toBe(404)
+    expect(JSON.parse(again.text)).toEqual({ message: expect.any(String), code: 'not_found' })
+
+    const customer = JSON.parse((await call('POST', '/v0/customers', person('put@example.com'))).text) as {
+      customer_id: string
+    }
+    const put = await call('PUT', `/v0/customers/${customer.customer_id}`, {
+      documents: [{ file_id: 'f1', purpose: 'id_document' }],
+    })
+    expect(put).toEqual({ status: 200, text: '{}' })
+  })
+
+  it('reads webhook registrations saved without a status as active', async () => {
+    const local = new AlignEmulator()
+    local.restore({
+      version: 1,
+      port: null,
+      customers: [],
+      links: [],
+      webhooks: [{ id: 'w1', url: 'https://example.com/old' } as never],
+    })
+    expect(local.snapshot().webhooks).toEqual([
+      { id: 'w1', url: 'https://example.com/old', status: 'active' },
+    ])
+  })
+
   it('rejects faults and latency on unknown routes', () => {
     expect(() => emulator.injectFault({ route: 'GET /v0/customer/:id', kind: 'reset' })).toThrow(
       /Unknown route/,
