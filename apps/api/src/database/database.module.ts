@@ -37,14 +37,14 @@ export async function openDatabase(config: AppConfig): Promise<PrismaService> {
       max: 20,
       connectionTimeoutMillis: 5_000,
     })
-    prisma = new PrismaService(new PrismaPg(pool), null, 'postgres', pgDatabase(pool))
+    prisma = new PrismaService(new PrismaPg(pool), null, pgDatabase(pool))
   } else {
     const pglite = await openPGlite(target.dataDir)
     if (config.migrateOnStart) {
       const applied = await new Migrator().deploy({ kind: 'pglite', db: pglite })
       if (applied.length) logger.log(`applied migrations: ${applied.join(', ')}`)
     }
-    prisma = new PrismaService(new PrismaPGlite(pglite), pglite, 'pglite', pgliteDatabase(pglite))
+    prisma = new PrismaService(new PrismaPGlite(pglite), pglite, pgliteDatabase(pglite))
   }
   await prisma.$connect()
   logger.log(

@@ -9,9 +9,9 @@ import {
 } from '@align-kyc/domain'
 import {
   CUSTOMER_SQL_COLUMNS,
-  customerFromSqlRow,
+  toCustomerRecord,
   type CustomerRecord,
-  type CustomerSqlRow,
+  type CustomerRow,
 } from '../customers/customer.record.js'
 import type { Sql } from '../database/sql.js'
 import type { AlignReading } from './kyc-observation.js'
@@ -82,10 +82,10 @@ async function writeObservation(
              ${param(e.previousSubStatus)}::"KycSubStatus", ${param(e.source)}::"ObservationSource", ${param(e.occurredAt)}, $2
         FROM c)`
   }
-  const rows = await sql<CustomerSqlRow>(
+  const rows = await sql<CustomerRow>(
     `WITH c AS (UPDATE customers SET ${sets.join(', ')} WHERE id = $1::uuid RETURNING *)${history}
      SELECT ${CUSTOMER_SQL_COLUMNS} FROM c`,
     params,
   )
-  return rows[0] ? { decision, customer: customerFromSqlRow(rows[0]) } : null
+  return rows[0] ? { decision, customer: toCustomerRecord(rows[0]) } : null
 }
