@@ -140,7 +140,7 @@ async function prepare(ctx: BenchContext, customers: number) {
       return query(...args)
     }
   })
-  const prisma = new PrismaService(new PrismaPg(pool), null, 'postgres', pgDatabase(pool))
+  const prisma = new PrismaService(new PrismaPg(pool), null, pgDatabase(pool))
   const kyc = new KycRepository(prisma)
   const list = new CustomersRepository(prisma)
   const webhooks = new WebhooksRepository(prisma)

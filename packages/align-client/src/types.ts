@@ -3,8 +3,22 @@
  *
  * Response types are deliberately tolerant: enum-like fields are typed as the documented union
  * *or any other string*, because Align may add values and the client keeps whatever it receives
- * rather than failing. Extra fields Align sends are kept on the object at runtime but not typed.
+ * rather than failing. The customer types are derived from the zod schemas the client validates and
+ * parses with (`core/schemas.ts`): extra fields Align sends are kept on the object and typed
+ * `unknown`, and a request may carry fields these types do not name (they are forwarded).
  */
+import type { z } from 'zod'
+import type {
+  addressSchema,
+  anyObjectResponseSchema,
+  createCustomerSchema,
+  customerResponseSchema,
+  kycSessionResponseSchema,
+  kycsSchema,
+  listCustomersSchema,
+  statusBreakdownEntrySchema,
+  updateCustomerSchema,
+} from './core/schemas.js'
 
 /** A documented literal union that still accepts, and keeps, values Align adds later. */
 export type Tolerant<T extends string> = T | (string & {})
@@ -28,75 +42,63 @@ export type AlignKycStatus = 'not_started' | 'pending' | 'approved' | 'rejected'
 export type AlignKycSubStatus =
   'kyc_form_submission_started' | 'kyc_form_submission_accepted' | 'kyc_form_resubmission_required'
 
-/** KYC status of one currency on its payment rails. `payment_rails` is a string or a list of them. */
-export type AlignStatusBreakdownEntry = {
-  currency: string
-  payment_rails: string | string[]
-  status: Tolerant<AlignKycStatus>
-}
+/**
+ * KYC status of one currency on its payment rails: `{ currency, payment_rails, status }`, where
+ * `payment_rails` is a string or a list of them and `status` a `Tolerant<AlignKycStatus>`.
+ */
+export type AlignStatusBreakdownEntry = z.output<typeof statusBreakdownEntrySchema>
 
-/** The `kycs` block of a customer. */
-export type AlignCustomerKycs = {
-  status: Tolerant<AlignKycStatus>
-  sub_status: Tolerant<AlignKycSubStatus> | null
-  /** Hosted KYC flow link; expires after a time Align does not document. */
-  kyc_flow_link?: string | null
-  status_breakdown?: AlignStatusBreakdownEntry[]
-}
+/**
+ * The `kycs` block of a customer: `status` (`Tolerant<AlignKycStatus>`), `sub_status`
+ * (`Tolerant<AlignKycSubStatus> | null`), optional `kyc_flow_link` (expires after a time Align does
+ * not document) and `status_breakdown` ({@link AlignStatusBreakdownEntry}[]).
+ */
+export type AlignCustomerKycs = z.output<typeof kycsSchema>
 
-/** A postal address as Align returns it (fields optional; others are kept untyped). */
-export type AlignAddress = {
-  street_line_1?: string
-  street_line_2?: string
-  city?: string
-  state?: string
-  postal_code?: string
-  country?: string
-}
+/**
+ * A postal address as Align returns it: optional `street_line_1`, `street_line_2`, `city`, `state`,
+ * `postal_code`, `country` (each a string or null).
+ */
+export type AlignAddress = z.output<typeof addressSchema>
 
-/** An Align customer (`GET /v0/customers/{id}`). */
-export type AlignCustomer = {
-  customer_id: string
-  email: string
-  type: Tolerant<AlignCustomerType>
-  first_name?: string | null
-  last_name?: string | null
-  company_name?: string | null
-  address?: AlignAddress | null
-  kycs?: AlignCustomerKycs | null
-}
+/**
+ * An Align customer (`GET /v0/customers/{id}`): `customer_id`, `email`, `type`
+ * (`Tolerant<AlignCustomerType>`), optional names, {@link AlignAddress} and {@link AlignCustomerKycs}.
+ */
+export type AlignCustomer = z.output<typeof customerResponseSchema>
 
 /** Body of `POST /v0/customers`. Individuals need first and last name; corporates need company_name. */
-export type AlignCreateCustomerParams =
-  | { email: string; type: 'individual'; first_name: string; last_name: string; company_name?: string }
-  | { email: string; type: 'corporate'; company_name: string; first_name?: string; last_name?: string }
+export type AlignCreateCustomerParams = z.input<typeof createCustomerSchema>
 
-/** Query of `GET /v0/customers`. */
-export type AlignListCustomersParams = { email?: string }
+/** Query of `GET /v0/customers`: optional `email`. */
+export type AlignListCustomersParams = z.input<typeof listCustomersSchema>
 
 /** Align's list envelope. */
 export type AlignList<T> = { items: T[] }
 
-/** A document attached to a customer (`PUT /v0/customers/{id}`). */
-export type AlignCustomerDocument = { file_id: string; purpose: string; description?: string }
+/** Body of `PUT /v0/customers/{id}`: `{ documents: AlignCustomerDocument[] }`. */
+export type AlignUpdateCustomerParams = z.input<typeof updateCustomerSchema>
 
-/** Body of `PUT /v0/customers/{id}`. */
-export type AlignUpdateCustomerParams = { documents: AlignCustomerDocument[] }
+/** A document attached to a customer (`PUT /v0/customers/{id}`): `file_id`, `purpose`, optional `description`. */
+export type AlignCustomerDocument = AlignUpdateCustomerParams['documents'][number]
 
 /** Response of `PUT /v0/customers/{id}`: an empty object, as Align documents (extra fields kept). */
 export type AlignUpdateCustomerResponse = Record<string, unknown>
 
-/** Response of `POST /v0/customers/{id}/kycs`. */
-export type AlignKycSession = { kycs: { kyc_flow_link: string } }
+/** Response of `POST /v0/customers/{id}/kycs`: `{ kycs: { kyc_flow_link } }`. */
+export type AlignKycSession = z.output<typeof kycSessionResponseSchema>
 
 /** Sandbox-only simulation actions. */
 export type AlignSimulateAction = 'kyc.status.approve'
 
-/** Body of `POST /v0/customers/simulate` (sandbox only). */
+/**
+ * Body of `POST /v0/customers/simulate` (sandbox only). Written out rather than derived: it names the
+ * documented actions, which the schema (any non-empty string) does not.
+ */
 export type AlignSimulateCustomerParams = { customer_id: string; action: Tolerant<AlignSimulateAction> }
 
 /** Response of `POST /v0/customers/simulate`: an empty object (extra fields kept). */
-export type AlignSimulateCustomerResponse = Record<string, unknown>
+export type AlignSimulateCustomerResponse = z.output<typeof anyObjectResponseSchema>
 
 /** State of a webhook registration; Align delivers events to `active` ones. */
 export type AlignWebhookStatus = 'active' | 'inactive'

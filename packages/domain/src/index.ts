@@ -30,10 +30,14 @@ export {
   type LinkSession,
   type RenewReason,
   type LinkDecision,
+  type LinkPolicyProblem,
   DEFAULT_LINK_POLICY,
+  LINK_POLICY_DEFAULTS,
+  checkLinkPolicy,
   createLinkPolicy,
   decideLinkRenewal,
 } from './link-policy.js'
+export { type RailsRefresh, decideRailsRefresh } from './rails-refresh.js'
 export {
   type RailStatus,
   type Capabilities,

@@ -2,9 +2,11 @@ import { DomainError } from './errors.js'
 import type { KycState } from './kyc-flow.js'
 import type { KycStatus, KycSubStatus } from './kyc-status.js'
 import {
+  checkLinkPolicy,
   createLinkPolicy,
   decideLinkRenewal,
   DEFAULT_LINK_POLICY,
+  LINK_POLICY_DEFAULTS,
   type LinkPolicy,
   type LinkSession,
 } from './link-policy.js'
@@ -34,6 +36,54 @@ describe('DEFAULT_LINK_POLICY', () => {
     expect(DEFAULT_LINK_POLICY).toEqual({ ttlMs: 86_400_000, renewalMarginMs: 300_000 })
     expect(Object.isFrozen(DEFAULT_LINK_POLICY)).toBe(true)
     expect(createLinkPolicy({ ttl: '24h', renewalMargin: '5m' })).toEqual(DEFAULT_LINK_POLICY)
+  })
+
+  it('is LINK_POLICY_DEFAULTS (the texts a configuration falls back to), frozen', () => {
+    expect(LINK_POLICY_DEFAULTS).toEqual({ ttl: '24h', renewalMargin: '5m' })
+    expect(Object.isFrozen(LINK_POLICY_DEFAULTS)).toBe(true)
+    expect(createLinkPolicy(LINK_POLICY_DEFAULTS)).toEqual(DEFAULT_LINK_POLICY)
+  })
+})
+
+describe('checkLinkPolicy', () => {
+  it.each([
+    [{ ttlMs: 1, renewalMarginMs: 0 }, null],
+    [{ ttlMs: 1000, renewalMarginMs: 999 }, null],
+    [DEFAULT_LINK_POLICY, null],
+    [
+      { ttlMs: 0, renewalMarginMs: 0 },
+      { reason: 'ttl_not_positive', field: 'ttl', detail: 'ttl must be positive, got 0ms' },
+    ],
+    [
+      { ttlMs: -1, renewalMarginMs: -5 },
+      { reason: 'ttl_not_positive', field: 'ttl', detail: 'ttl must be positive, got -1ms' },
+    ],
+    [
+      { ttlMs: 10, renewalMarginMs: -1 },
+      {
+        reason: 'margin_negative',
+        field: 'renewalMargin',
+        detail: 'renewalMargin must not be negative, got -1ms',
+      },
+    ],
+    [
+      { ttlMs: 10, renewalMarginMs: 10 },
+      {
+        reason: 'margin_not_shorter_than_ttl',
+        field: 'renewalMargin',
+        detail: 'renewalMargin (10ms) must be shorter than ttl (10ms)',
+      },
+    ],
+    [
+      { ttlMs: 10, renewalMarginMs: 11 },
+      {
+        reason: 'margin_not_shorter_than_ttl',
+        field: 'renewalMargin',
+        detail: 'renewalMargin (11ms) must be shorter than ttl (10ms)',
+      },
+    ],
+  ])('%j -> %j', (input, expected) => {
+    expect(checkLinkPolicy(input)).toEqual(expected)
   })
 })
 

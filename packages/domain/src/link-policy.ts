@@ -14,11 +14,63 @@ import type { KycStatus, KycSubStatus } from './kyc-status.js'
  */
 export type LinkPolicy = { ttlMs: number; renewalMarginMs: number }
 
-/** The documented defaults: links live 24 hours (`24h`) and are renewed 5 minutes (`5m`) before they expire. */
+/**
+ * The documented defaults as duration texts (the form of `KYC_LINK_TTL` and `KYC_LINK_RENEWAL_MARGIN`):
+ * links live 24 hours and are renewed 5 minutes before they expire.
+ */
+export const LINK_POLICY_DEFAULTS: Readonly<{ ttl: string; renewalMargin: string }> = Object.freeze({
+  ttl: '24h',
+  renewalMargin: '5m',
+})
+
+/** {@link LINK_POLICY_DEFAULTS} in milliseconds: `{ ttlMs: 86_400_000, renewalMarginMs: 300_000 }`. */
 export const DEFAULT_LINK_POLICY: LinkPolicy = Object.freeze({
   ttlMs: 24 * 3_600_000,
   renewalMarginMs: 5 * 60_000,
 })
+
+/**
+ * Why a {@link LinkPolicy} is inconsistent, and which of its two numbers is to blame.
+ *
+ * - `ttl_not_positive` (`field: 'ttl'`): a link would be dead when obtained.
+ * - `margin_negative` (`field: 'renewalMargin'`): a margin below zero means nothing.
+ * - `margin_not_shorter_than_ttl` (`field: 'renewalMargin'`): every new link would already be due for
+ *   renewal, so each request would obtain another one.
+ */
+export type LinkPolicyProblem = {
+  reason: 'ttl_not_positive' | 'margin_negative' | 'margin_not_shorter_than_ttl'
+  field: 'ttl' | 'renewalMargin'
+  /** The rule in words, with both numbers, for a message. */
+  detail: string
+}
+
+/**
+ * Checks a link policy's numbers against each other. Pure; returns the first problem, in this order:
+ * TTL not positive, margin negative, margin not shorter than the TTL; `null` when the policy is
+ * consistent. {@link createLinkPolicy} throws on it; an app that validates its own configuration
+ * (and must name its own variables) calls it directly.
+ */
+export function checkLinkPolicy(policy: LinkPolicy): LinkPolicyProblem | null {
+  const { ttlMs, renewalMarginMs } = policy
+  if (ttlMs <= 0) {
+    return { reason: 'ttl_not_positive', field: 'ttl', detail: `ttl must be positive, got ${ttlMs}ms` }
+  }
+  if (renewalMarginMs < 0) {
+    return {
+      reason: 'margin_negative',
+      field: 'renewalMargin',
+      detail: `renewalMargin must not be negative, got ${renewalMarginMs}ms`,
+    }
+  }
+  if (renewalMarginMs >= ttlMs) {
+    return {
+      reason: 'margin_not_shorter_than_ttl',
+      field: 'renewalMargin',
+      detail: `renewalMargin (${renewalMarginMs}ms) must be shorter than ttl (${ttlMs}ms)`,
+    }
+  }
+  return null
+}
 
 function toMs(value: string | number, name: string): number {
   if (typeof value === 'string') return parseDuration(value)
@@ -35,29 +87,20 @@ function toMs(value: string | number, name: string): number {
  * Builds a validated {@link LinkPolicy} from duration texts (`24h`, see `parseDuration`) or numbers of
  * milliseconds.
  *
- * @throws DomainError `invalid_duration` for unparseable text; `invalid_link_policy` when the TTL is
- *   not positive, the margin is negative, or the margin is not shorter than the TTL.
+ * @throws DomainError `invalid_duration` for unparseable text; `invalid_link_policy` when
+ *   {@link checkLinkPolicy} finds a problem (its `detail` is the message).
  */
 export function createLinkPolicy(input: {
   ttl: string | number
   renewalMargin: string | number
 }): LinkPolicy {
-  const ttlMs = toMs(input.ttl, 'ttl')
-  const renewalMarginMs = toMs(input.renewalMargin, 'renewalMargin')
-  if (ttlMs <= 0) throw new DomainError('invalid_link_policy', `ttl must be positive, got ${ttlMs}ms`)
-  if (renewalMarginMs < 0) {
-    throw new DomainError(
-      'invalid_link_policy',
-      `renewalMargin must not be negative, got ${renewalMarginMs}ms`,
-    )
+  const policy = {
+    ttlMs: toMs(input.ttl, 'ttl'),
+    renewalMarginMs: toMs(input.renewalMargin, 'renewalMargin'),
   }
-  if (renewalMarginMs >= ttlMs) {
-    throw new DomainError(
-      'invalid_link_policy',
-      `renewalMargin (${renewalMarginMs}ms) must be shorter than ttl (${ttlMs}ms)`,
-    )
-  }
-  return { ttlMs, renewalMarginMs }
+  const problem = checkLinkPolicy(policy)
+  if (problem !== null) throw new DomainError('invalid_link_policy', problem.detail)
+  return policy
 }
 
 /**

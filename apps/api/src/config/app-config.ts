@@ -1,4 +1,4 @@
-import { parseDuration } from '@align-kyc/domain'
+import { checkLinkPolicy, LINK_POLICY_DEFAULTS, parseDuration, type LinkPolicy } from '@align-kyc/domain'
 import { isIP } from 'node:net'
 import path from 'node:path'
 import { z } from 'zod'
@@ -22,7 +22,7 @@ export type AppConfig = {
     /** Local mode: where the built-in emulator keeps its customers and links across restarts (null: in memory) */
     emulatorStateFile: string | null
   }
-  kycLink: { ttlMs: number; renewalMarginMs: number }
+  kycLink: LinkPolicy
   /** Consumer bearer tokens. */
   apiKeys: string[]
   /** True when API_KEYS was unset outside production and the development token is accepted. */
@@ -272,8 +272,8 @@ const envSchema = z.object({
   ALIGN_WEBHOOK_URL: url,
   ALIGN_EMULATOR_STATE_FILE: z.string().optional(),
   ALIGN_TIMEOUT_MS: int(1, 600_000, 10_000),
-  KYC_LINK_TTL: duration('24h'),
-  KYC_LINK_RENEWAL_MARGIN: duration('5m', 'allowed'),
+  KYC_LINK_TTL: duration(LINK_POLICY_DEFAULTS.ttl),
+  KYC_LINK_RENEWAL_MARGIN: duration(LINK_POLICY_DEFAULTS.renewalMargin, 'allowed'),
   API_KEYS: tokenList,
   RATE_LIMIT_PER_MINUTE: int(0, 10_000_000, 600),
   RATE_LIMIT_REDIS_URL: z
@@ -327,6 +327,31 @@ function emulatorStateFile(value: string | undefined, database: DatabaseTarget):
   return path.resolve(`.data/align-emulator.${name}.json`)
 }
 
+/**
+ * The link policy, checked by the domain's rule (checkLinkPolicy); a problem is reported under the
+ * variable it blames, quoting the values as given (or the defaults they fell back to).
+ */
+function linkPolicy(
+  ttlMs: number,
+  renewalMarginMs: number,
+  env: Record<string, string | undefined>,
+): LinkPolicy {
+  const policy = { ttlMs, renewalMarginMs }
+  const problem = checkLinkPolicy(policy)
+  if (problem === null) return policy
+  const ttl = env['KYC_LINK_TTL']?.trim() || LINK_POLICY_DEFAULTS.ttl
+  const margin = env['KYC_LINK_RENEWAL_MARGIN']?.trim() || LINK_POLICY_DEFAULTS.renewalMargin
+  if (problem.reason === 'margin_not_shorter_than_ttl') {
+    throw new ConfigError(
+      `Invalid configuration: KYC_LINK_RENEWAL_MARGIN: expected a duration shorter than KYC_LINK_TTL ` +
+        `(${ttl}), got "${margin}"`,
+    )
+  }
+  // Not reached from the environment today (durations are never negative, a zero TTL is refused).
+  const name = problem.field === 'ttl' ? 'KYC_LINK_TTL' : 'KYC_LINK_RENEWAL_MARGIN'
+  throw new ConfigError(`Invalid configuration: ${name}: ${problem.detail}`)
+}
+
 function redactUrl(v: string): string {
   return v.replace(/\/\/([^:@/]*):([^@/]+)@/, '//$1:***@')
 }
@@ -360,13 +385,7 @@ export function loadConfig(env: Record<string, string | undefined>): AppConfig {
   }
   const usingDevToken = apiKeys.length === 0
   if (usingDevToken) apiKeys = [DEV_API_TOKEN]
-  if (e.KYC_LINK_RENEWAL_MARGIN >= e.KYC_LINK_TTL) {
-    const text = (name: string, fallback: string) => env[name]?.trim() || fallback
-    throw new ConfigError(
-      `Invalid configuration: KYC_LINK_RENEWAL_MARGIN: expected a duration shorter than KYC_LINK_TTL ` +
-        `(${text('KYC_LINK_TTL', '24h')}), got "${text('KYC_LINK_RENEWAL_MARGIN', '5m')}"`,
-    )
-  }
+  const kycLink = linkPolicy(e.KYC_LINK_TTL, e.KYC_LINK_RENEWAL_MARGIN, env)
   const webhookSecrets = e.ALIGN_WEBHOOK_SECRET ?? []
   return {
     nodeEnv,
@@ -384,7 +403,7 @@ export function loadConfig(env: Record<string, string | undefined>): AppConfig {
       webhookUrl: e.ALIGN_WEBHOOK_URL,
       emulatorStateFile: emulatorStateFile(e.ALIGN_EMULATOR_STATE_FILE, e.DATABASE_URL),
     },
-    kycLink: { ttlMs: e.KYC_LINK_TTL, renewalMarginMs: e.KYC_LINK_RENEWAL_MARGIN },
+    kycLink,
     apiKeys,
     usingDevToken,
     rateLimitPerMinute: e.RATE_LIMIT_PER_MINUTE,

@@ -1,4 +1,4 @@
-import type { KycState, KycStatus, KycSubStatus, RailStatus } from '@align-kyc/domain'
+import type { KycState, RailStatus } from '@align-kyc/domain'
 import type { Customer } from '../generated/prisma/client.js'
 import type { CustomerDto } from './dto/customer.dto.js'
 
@@ -17,7 +17,31 @@ export type CustomerRecord = {
   updatedAt: Date
 }
 
-export function toCustomerRecord(row: Customer): CustomerRecord {
+/**
+ * The customers columns a CustomerRecord is made of, as Prisma's model names them. Prisma reads
+ * return them; the plain-SQL paths select CUSTOMER_SQL_COLUMNS, which alias the columns to the same
+ * names, so one mapper (toCustomerRecord) serves both.
+ */
+export type CustomerRow = Pick<
+  Customer,
+  | 'id'
+  | 'alignCustomerId'
+  | 'email'
+  | 'type'
+  | 'firstName'
+  | 'lastName'
+  | 'companyName'
+  | 'kycStatus'
+  | 'kycSubStatus'
+  | 'kycObservedAt'
+  | 'kycUpdatedAt'
+  | 'rails'
+  | 'createdAt'
+  | 'updatedAt'
+>
+
+/** The one mapper of a customer row (Prisma's or plain SQL's, see CustomerRow) to a CustomerRecord. */
+export function toCustomerRecord(row: CustomerRow): CustomerRecord {
   return {
     id: row.id,
     alignCustomerId: row.alignCustomerId,
@@ -53,46 +77,12 @@ export function toCustomerDto(c: CustomerRecord): CustomerDto {
   }
 }
 
-/** The customers columns, as read by the plain-SQL paths (`c` is the table alias; enums as text). */
-export const CUSTOMER_SQL_COLUMNS = `c.id::text AS id, c.align_customer_id, c.email, c.type::text AS type, c.first_name,
-  c.last_name, c.company_name, c.kyc_status::text AS kyc_status, c.kyc_sub_status::text AS kyc_sub_status,
-  c.kyc_observed_at, c.kyc_updated_at, c.rails, c.created_at, c.updated_at`
-
-/** A row read with CUSTOMER_SQL_COLUMNS. */
-export type CustomerSqlRow = {
-  id: string
-  align_customer_id: string
-  email: string
-  type: 'individual' | 'corporate'
-  first_name: string | null
-  last_name: string | null
-  company_name: string | null
-  kyc_status: KycStatus
-  kyc_sub_status: KycSubStatus | null
-  kyc_observed_at: Date | null
-  kyc_updated_at: Date
-  rails: unknown
-  created_at: Date
-  updated_at: Date
-}
-
-export function customerFromSqlRow(r: CustomerSqlRow): CustomerRecord {
-  return {
-    id: r.id,
-    alignCustomerId: r.align_customer_id,
-    email: r.email,
-    type: r.type,
-    firstName: r.first_name,
-    lastName: r.last_name,
-    companyName: r.company_name,
-    kyc: {
-      status: r.kyc_status,
-      subStatus: r.kyc_sub_status,
-      observedAt: r.kyc_observed_at,
-      updatedAt: r.kyc_updated_at,
-    },
-    rails: Array.isArray(r.rails) ? (r.rails as RailStatus[]) : [],
-    createdAt: r.created_at,
-    updatedAt: r.updated_at,
-  }
-}
+/**
+ * The customers columns as a CustomerRow, for the plain-SQL paths (`c` is the table alias; ids and
+ * enums as text, as Prisma returns them).
+ */
+export const CUSTOMER_SQL_COLUMNS = `c.id::text AS "id", c.align_customer_id AS "alignCustomerId", c.email AS "email",
+  c.type::text AS "type", c.first_name AS "firstName", c.last_name AS "lastName", c.company_name AS "companyName",
+  c.kyc_status::text AS "kycStatus", c.kyc_sub_status::text AS "kycSubStatus",
+  c.kyc_observed_at AS "kycObservedAt", c.kyc_updated_at AS "kycUpdatedAt", c.rails AS "rails",
+  c.created_at AS "createdAt", c.updated_at AS "updatedAt"`

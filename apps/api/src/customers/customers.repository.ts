@@ -8,10 +8,9 @@ import type { AlignReading } from '../kyc/kyc-observation.js'
 import { applyReadingLocked } from '../kyc/kyc-state.store.js'
 import {
   CUSTOMER_SQL_COLUMNS,
-  customerFromSqlRow,
   toCustomerRecord,
   type CustomerRecord,
-  type CustomerSqlRow,
+  type CustomerRow,
 } from './customer.record.js'
 
 /** What gets stored for a customer Align has answered for. */
@@ -79,13 +78,13 @@ export class CustomersRepository {
     return this.prisma.sql.transaction(async (sql) => {
       const lease = await takeLease(sql, creationLeaseKey(emailNormalized), leaseMs)
       if (!lease) return { kind: 'busy' } as const
-      const rows = await sql<CustomerSqlRow>(
+      const rows = await sql<CustomerRow>(
         `SELECT ${CUSTOMER_SQL_COLUMNS} FROM customers c WHERE c.email_normalized = $1`,
         [emailNormalized],
       )
       if (!rows[0]) return { kind: 'claimed', lease } as const
       await endLease(sql, lease)
-      return { kind: 'existing', customer: customerFromSqlRow(rows[0]) } as const
+      return { kind: 'existing', customer: toCustomerRecord(rows[0]) } as const
     })
   }
 
@@ -108,11 +107,11 @@ export class CustomersRepository {
     // connection failed creations in a burst): a few short statements.
     return this.prisma.sql.transaction(async (sql) => {
       if (!(await endLease(sql, lease))) return null
-      const same = await sql<CustomerSqlRow>(
+      const same = await sql<CustomerRow>(
         `SELECT ${CUSTOMER_SQL_COLUMNS} FROM customers c WHERE c.align_customer_id = $1`,
         [n.alignCustomerId],
       )
-      if (same[0]) return { customer: customerFromSqlRow(same[0]), created: false }
+      if (same[0]) return { customer: toCustomerRecord(same[0]), created: false }
       const id = randomUUID()
       await sql(
         `INSERT INTO customers

@@ -35,10 +35,10 @@ export async function openDatabase(config: AppConfig): Promise<PrismaService> {
       max: 20,
       connectionTimeoutMillis: 5_000,
     })
-    prisma = new PrismaService(new PrismaPg(pool), null, 'postgres', pgDatabase(pool))
+    prisma = new PrismaService(new PrismaPg(pool), null, pgDatabase(pool))
   } else {
     const pglite = await openPGlite(target.dataDir, config.migrateOnStart)
-    prisma = new PrismaService(new PrismaPGlite(pglite), pglite, 'pglite', pgliteDatabase(pglite))
+    prisma = new PrismaService(new PrismaPGlite(pglite), pglite, pgliteDatabase(pglite))
   }
   await prisma.$connect()
   logger.log(

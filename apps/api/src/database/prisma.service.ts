@@ -15,8 +15,6 @@ export class PrismaService extends PrismaClient implements OnApplicationShutdown
     adapter: SqlDriverAdapterFactory,
     /** The embedded database, when there is one; closed on shutdown. */
     readonly pglite: PGlite | null,
-    /** 'postgres' or 'pglite': a few statements differ (e.g. SKIP LOCKED is pointless on one connection). */
-    readonly flavour: 'postgres' | 'pglite',
     /** Plain SQL on the same connections, for the hot paths (see sql.ts). */
     readonly sql: SqlDatabase,
   ) {

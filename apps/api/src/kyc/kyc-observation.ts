@@ -16,15 +16,15 @@ export function readAlignCustomer(
   const kycs = customer.kycs ?? null
   const rails: RailStatus[] = (kycs?.status_breakdown ?? []).flatMap((b) =>
     (Array.isArray(b.payment_rails) ? b.payment_rails : [b.payment_rails]).map((paymentRail) => ({
-      currency: String(b.currency),
-      paymentRail: String(paymentRail),
-      status: String(b.status),
+      currency: b.currency,
+      paymentRail,
+      status: b.status,
     })),
   )
   return {
     observation: {
-      status: kycs?.status ? String(kycs.status) : 'not_started',
-      subStatus: kycs?.sub_status ? String(kycs.sub_status) : null,
+      status: kycs?.status || 'not_started',
+      subStatus: kycs?.sub_status || null,
       observedAt,
       source,
     },

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import {
   applyObservation,
+  decideRailsRefresh,
   type ApplyDecision,
   type KycState,
   type KycStatus,
@@ -8,17 +9,18 @@ import {
 } from '@align-kyc/domain'
 import {
   CUSTOMER_SQL_COLUMNS,
-  customerFromSqlRow,
+  toCustomerRecord,
   type CustomerRecord,
-  type CustomerSqlRow,
+  type CustomerRow,
 } from '../customers/customer.record.js'
 import type { Sql } from '../database/sql.js'
 import type { AlignReading } from './kyc-observation.js'
 
 /*
  * The one write path of a KYC observation, in plain SQL so it runs both inside a Prisma interactive
- * transaction (prismaSql: webhooks, customer creation) and on the pg/PGlite connection of the KYC
- * paths (SqlDatabase.transaction), where Prisma's per-statement cost was too high. Repository-internal.
+ * transaction (prismaSql: webhooks) and on the pg/PGlite connection (SqlDatabase.transaction:
+ * customer creation, the KYC paths), where Prisma's per-statement cost was too high. Only
+ * repositories call it (customers, KYC, webhooks).
  */
 
 /** Locks a customer's row (SELECT ... FOR UPDATE) and reads its KYC state; null if there is none. */
@@ -36,8 +38,8 @@ export async function lockKycState(sql: Sql, customerId: string): Promise<KycSta
  * Applies one observation to a customer inside the caller's transaction: locks the customer row
  * (so concurrent webhooks, syncs and sessions for one customer serialise; pass `locked` when the
  * caller already holds the lock and has read the state since), lets the domain decide, then writes
- * the new state and its history entry in one statement. Rails are refreshed unless the observation
- * is stale or unreadable. Returns the decision and the customer as written.
+ * the new state and its history entry in one statement, with the observation's rails when the
+ * domain says so (decideRailsRefresh). Returns the decision and the customer as written.
  */
 export async function applyReadingLocked(
   sql: Sql,
@@ -60,13 +62,11 @@ async function writeObservation(
 ): Promise<{ decision: ApplyDecision; customer: CustomerRecord } | null> {
   const decision = applyObservation(current, reading.observation)
   const now = new Date()
-  const refreshRails =
-    decision.outcome === 'applied' || decision.reason === 'same_state' || decision.reason === 'terminal'
-
   const params: unknown[] = [customerId, now, decision.state.observedAt]
   const param = (v: unknown) => `$${params.push(v)}`
   const sets = ['last_synced_at = $2', 'updated_at = $2', 'kyc_observed_at = $3']
-  if (refreshRails) sets.push(`rails = ${param(JSON.stringify(reading.rails))}::jsonb`)
+  if (decideRailsRefresh(decision).refresh)
+    sets.push(`rails = ${param(JSON.stringify(reading.rails))}::jsonb`)
   let history = ''
   if (decision.outcome === 'applied') {
     const e = decision.entry
@@ -82,10 +82,10 @@ async function writeObservation(
              ${param(e.previousSubStatus)}::"KycSubStatus", ${param(e.source)}::"ObservationSource", ${param(e.occurredAt)}, $2
         FROM c)`
   }
-  const rows = await sql<CustomerSqlRow>(
+  const rows = await sql<CustomerRow>(
     `WITH c AS (UPDATE customers SET ${sets.join(', ')} WHERE id = $1::uuid RETURNING *)${history}
      SELECT ${CUSTOMER_SQL_COLUMNS} FROM c`,
     params,
   )
-  return rows[0] ? { decision, customer: customerFromSqlRow(rows[0]) } : null
+  return rows[0] ? { decision, customer: toCustomerRecord(rows[0]) } : null
 }

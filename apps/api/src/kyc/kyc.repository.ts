@@ -13,9 +13,9 @@ import { PrismaService } from '../database/prisma.service.js'
 import type { Sql } from '../database/sql.js'
 import {
   CUSTOMER_SQL_COLUMNS,
-  customerFromSqlRow,
+  toCustomerRecord,
   type CustomerRecord,
-  type CustomerSqlRow,
+  type CustomerRow,
 } from '../customers/customer.record.js'
 import type { AlignReading } from './kyc-observation.js'
 import { applyReadingLocked } from './kyc-state.store.js'
@@ -29,6 +29,9 @@ export type SessionRecord = {
   expiresAt: Date
   issuedDuring: { status: KycStatus; subStatus: KycSubStatus | null }
 }
+
+/** A new link to record (KycRepository.recordRenewal); `now` is when it was obtained. */
+export type NewSession = Pick<SessionRecord, 'url' | 'reason' | 'expiresAt' | 'issuedDuring'> & { now: Date }
 
 export type HistoryRecord = {
   status: KycStatus
@@ -48,7 +51,7 @@ export type LinkState = {
 
 type LinkStateRow = Pick<
   JoinedRow,
-  'kyc_status' | 'kyc_sub_status' | 's_url' | 's_expires_at' | 's_issued_status' | 's_issued_sub_status'
+  'kycStatus' | 'kycSubStatus' | 's_url' | 's_expires_at' | 's_issued_status' | 's_issued_sub_status'
 >
 
 /** What a renewal claim found (see KycRepository.claimRenewal). */
@@ -67,7 +70,7 @@ export type DueSync = { customerId: string; alignCustomerId: string; token: Date
 const linkLeaseKey = (customerId: string) => `kyc-link:${customerId.toLowerCase()}`
 
 /** A customer row joined with its live session (s_* columns null when there is none). */
-type JoinedRow = CustomerSqlRow & {
+type JoinedRow = CustomerRow & {
   s_id: string | null
   s_url: string | null
   s_reason: RenewReason | null
@@ -93,7 +96,7 @@ const JOINED_SQL = `
     FROM customers c LEFT JOIN kyc_sessions s ON s.live_customer_id = c.id
    WHERE c.id = $1::uuid`
 
-function sessionFromRow(r: Omit<JoinedRow, keyof CustomerSqlRow>): SessionRecord | null {
+function sessionFromRow(r: Omit<JoinedRow, keyof CustomerRow>): SessionRecord | null {
   if (r.s_id === null) return null
   return {
     id: r.s_id,
@@ -111,14 +114,14 @@ function sessionFromRow(r: Omit<JoinedRow, keyof CustomerSqlRow>): SessionRecord
  * request (and each timestamp a Date); the full session is read when a link is made (claimRenewal).
  */
 const LINK_STATE_SQL = `
-  SELECT c.kyc_status::text AS kyc_status, c.kyc_sub_status::text AS kyc_sub_status,
+  SELECT c.kyc_status::text AS "kycStatus", c.kyc_sub_status::text AS "kycSubStatus",
          s.url AS s_url, s.expires_at AS s_expires_at,
          s.issued_status::text AS s_issued_status, s.issued_sub_status::text AS s_issued_sub_status
     FROM customers c LEFT JOIN kyc_sessions s ON s.live_customer_id = c.id
    WHERE c.id = $1::uuid`
 
 function joinedFromRow(row: JoinedRow | undefined): CustomerWithSession | null {
-  return row ? { customer: customerFromSqlRow(row), session: sessionFromRow(row) } : null
+  return row ? { customer: toCustomerRecord(row), session: sessionFromRow(row) } : null
 }
 
 async function readJoined(sql: Sql, customerId: string): Promise<CustomerWithSession | null> {
@@ -143,7 +146,7 @@ export class KycRepository {
     const r = rows[0]
     if (!r) return null
     return {
-      kyc: { status: r.kyc_status, subStatus: r.kyc_sub_status },
+      kyc: { status: r.kycStatus, subStatus: r.kycSubStatus },
       // url is NOT NULL in kyc_sessions: null here means no live session (the LEFT JOIN found none).
       session:
         r.s_url === null
@@ -196,13 +199,7 @@ export class KycRepository {
   async recordRenewal(
     lease: Lease,
     customerId: string,
-    input: {
-      url: string
-      reason: RenewReason
-      expiresAt: Date
-      now: Date
-      issuedDuring: { status: KycStatus; subStatus: KycSubStatus | null }
-    },
+    input: NewSession,
   ): Promise<{ session: SessionRecord; kyc: Pick<KycState, 'status' | 'subStatus'> } | null> {
     return this.prisma.sql.transaction(async (sql) => {
       if (!(await endLease(sql, lease))) return null
@@ -285,24 +282,14 @@ async function finishDueSync(sql: Sql, due: DueSync, next: Date | null): Promise
   ])
 }
 
-async function replaceLiveSession(
-  sql: Sql,
-  customerId: string,
-  input: {
-    url: string
-    reason: RenewReason
-    expiresAt: Date
-    now: Date
-    issuedDuring: { status: KycStatus; subStatus: KycSubStatus | null }
-  },
-): Promise<SessionRecord> {
+async function replaceLiveSession(sql: Sql, customerId: string, input: NewSession): Promise<SessionRecord> {
   // Two statements, in this order: live_customer_id is unique and checked per row at once, so the
   // old session must be released before the new one takes the slot.
   await sql(
     `UPDATE kyc_sessions SET live_customer_id = NULL, superseded_at = $2 WHERE live_customer_id = $1::uuid`,
     [customerId, input.now],
   )
-  const rows = await sql<Omit<JoinedRow, keyof CustomerSqlRow>>(
+  const rows = await sql<Omit<JoinedRow, keyof CustomerRow>>(
     `INSERT INTO kyc_sessions
        (id, customer_id, live_customer_id, url, reason, issued_status, issued_sub_status, created_at, expires_at)
      VALUES ($1::uuid, $2::uuid, $2::uuid, $3, $4::"KycSessionReason", $5::"KycStatus", $6::"KycSubStatus", $7, $8)

@@ -1,15 +1,17 @@
 /**
  * Zod schemas for Align's wire format, shared by the client (validate before sending, parse
  * tolerantly after receiving) and the emulator (validate what it receives). Internal: not exported
- * from the package entry points.
+ * from the package entry points; the customer wire types of `types.ts` are derived from them
+ * (`z.input` of a request schema, `z.output` of a response schema), so the two cannot drift.
  */
 import { z } from 'zod'
+import type { AlignCustomerType, AlignKycStatus, AlignKycSubStatus, Tolerant } from '../types.js'
 
 /** Non-empty string id (path parameter). */
 export const idSchema = z.string().trim().min(1, 'must be a non-empty string')
 
-// Requests are loose objects: unknown keys are forwarded, because Align accepts fields these types
-// do not (yet) name, and TypeScript already catches typos at compile time.
+// Requests are loose objects: unknown keys are forwarded, because Align accepts fields these schemas
+// do not (yet) name (so the derived request types accept them too).
 const nonEmpty = z.string().trim().min(1)
 
 export const createCustomerSchema = z.discriminatedUnion('type', [
@@ -43,32 +45,48 @@ export const createWebhookSchema = z.looseObject({
   url: z.url({ protocol: /^https?$/ }),
 })
 
-// Responses: tolerant. Enum-like fields are plain strings (unknown values kept), extra fields kept,
-// only what a caller cannot do without is required.
-const statusBreakdownEntrySchema = z.looseObject({
+// Responses: tolerant. Enum-like fields accept any string (unknown values kept) and are typed as the
+// documented union or any other string; extra fields are kept; only what a caller cannot do without
+// is required.
+
+/** Any string, typed as the documented values `T` or any other string (see `Tolerant`). */
+const tolerant = <T extends string>() => z.string().transform((v): Tolerant<T> => v)
+
+export const statusBreakdownEntrySchema = z.looseObject({
   currency: z.string(),
+  /** One rail or a list of them. */
   payment_rails: z.union([z.string(), z.array(z.string())]),
-  status: z.string(),
+  status: tolerant<AlignKycStatus>(),
 })
 
-const kycsSchema = z.looseObject({
-  status: z.string(),
-  sub_status: z
-    .string()
+export const kycsSchema = z.looseObject({
+  status: tolerant<AlignKycStatus>(),
+  /** `null` when Align has nothing more to say (also when it sends none). */
+  sub_status: tolerant<AlignKycSubStatus>()
     .nullish()
     .transform((v) => v ?? null),
+  /** Hosted KYC flow link; expires after a time Align does not document. */
   kyc_flow_link: z.string().nullish(),
   status_breakdown: z.array(statusBreakdownEntrySchema).optional(),
+})
+
+export const addressSchema = z.looseObject({
+  street_line_1: z.string().nullish(),
+  street_line_2: z.string().nullish(),
+  city: z.string().nullish(),
+  state: z.string().nullish(),
+  postal_code: z.string().nullish(),
+  country: z.string().nullish(),
 })
 
 export const customerResponseSchema = z.looseObject({
   customer_id: z.string().min(1),
   email: z.string(),
-  type: z.string(),
+  type: tolerant<AlignCustomerType>(),
   first_name: z.string().nullish(),
   last_name: z.string().nullish(),
   company_name: z.string().nullish(),
-  address: z.looseObject({}).nullish(),
+  address: addressSchema.nullish(),
   kycs: kycsSchema.nullish(),
 })
 

@@ -33,14 +33,14 @@ export class CustomersResource extends ApiResource {
     const data = this.validate(createCustomerSchema, body, 'customer')
     const path = '/v0/customers'
     const response = await this.transport.request({ method: 'POST', path, body: data }, options)
-    return this.parse(customerResponseSchema, response, `POST ${path}`) as AlignCustomer
+    return this.parse(customerResponseSchema, response, `POST ${path}`)
   }
 
   /** `GET /v0/customers/{id}`. Retried on 408/429/5xx, resets and attempt timeouts. */
   async get(customerId: string, options?: AlignRequestOptions): Promise<AlignCustomer> {
     const path = `/v0/customers/${this.pathId(customerId, 'customer id')}`
     const response = await this.transport.request({ method: 'GET', path }, options)
-    return this.parse(customerResponseSchema, response, `GET ${path}`) as AlignCustomer
+    return this.parse(customerResponseSchema, response, `GET ${path}`)
   }
 
   /** `GET /v0/customers?email=`: customers, optionally filtered by email. Retried like `get`. */
@@ -54,7 +54,7 @@ export class CustomersResource extends ApiResource {
       { method: 'GET', path, query: { email: query.email } },
       options,
     )
-    return this.parse(customerListResponseSchema, response, `GET ${path}`) as AlignList<AlignCustomer>
+    return this.parse(customerListResponseSchema, response, `GET ${path}`)
   }
 
   /**
@@ -80,7 +80,7 @@ export class CustomersResource extends ApiResource {
   async createKycSession(customerId: string, options?: AlignRequestOptions): Promise<AlignKycSession> {
     const path = `/v0/customers/${this.pathId(customerId, 'customer id')}/kycs`
     const response = await this.transport.request({ method: 'POST', path }, options)
-    return this.parse(kycSessionResponseSchema, response, `POST ${path}`) as AlignKycSession
+    return this.parse(kycSessionResponseSchema, response, `POST ${path}`)
   }
 
   /** `POST /v0/customers/simulate` (sandbox only), e.g. `{ action: 'kyc.status.approve', customer_id }`. */
@@ -92,6 +92,6 @@ export class CustomersResource extends ApiResource {
     const path = '/v0/customers/simulate'
     const response = await this.transport.request({ method: 'POST', path, body: data }, options)
     if (response.data === undefined) return {}
-    return this.parse(anyObjectResponseSchema, response, `POST ${path}`) as AlignSimulateCustomerResponse
+    return this.parse(anyObjectResponseSchema, response, `POST ${path}`)
   }
 }
