@@ -1,8 +1,6 @@
 import { createHash } from 'node:crypto'
-import { AlignEmulator } from '@align-kyc/align-client/testing'
 import request from 'supertest'
-import { createTestDatabase } from './support/databases.js'
-import { AUTH, ServiceProcess, serviceEnv, testPrisma } from './support/test-app.js'
+import { AUTH, eachTestFixture } from './support/test-app.js'
 import { createCustomer, deliver, eventually, kycEvent } from './support/webhooks.js'
 
 /*
@@ -17,22 +15,14 @@ const READ = 'GET /v0/customers/:id'
 const sha256 = (s: string) => createHash('sha256').update(s).digest('hex')
 
 describe('webhook bursts coalesced per customer (e2e)', () => {
-  let emulator: AlignEmulator
-  let db: Awaited<ReturnType<typeof createTestDatabase>>
-  let prisma: ReturnType<typeof testPrisma>
-  const services: ServiceProcess[] = []
-
-  const start = async (env: Record<string, string> = {}) => {
-    const s = await ServiceProcess.start(serviceEnv(emulator, db.url, { RECONCILE_INTERVAL: '0', ...env }))
-    services.push(s)
-    return s
-  }
-  const reads = () => emulator.calls()[READ] ?? 0
+  const f = eachTestFixture()
+  const start = f.start
+  const reads = () => f.emulator.calls()[READ] ?? 0
   const customersOf = async (url: string, n: number, prefix: string) => {
     const customers = await Promise.all(
       Array.from({ length: n }, (_, i) => createCustomer(url, `${prefix}${i}@example.com`)),
     )
-    for (const c of customers) emulator.setKycState(c.alignCustomerId, PENDING)
+    for (const c of customers) f.emulator.setKycState(c.alignCustomerId, PENDING)
     return customers
   }
   /** `perCustomer` distinct bodies for each customer, interleaved as a burst would be. */
@@ -44,7 +34,7 @@ describe('webhook bursts coalesced per customer (e2e)', () => {
   }
   /** A backlog acknowledged earlier and never processed (as after an outage of every instance). */
   const storeBacklog = (bodies: string[]) =>
-    prisma.webhookDelivery.createMany({
+    f.prisma.webhookDelivery.createMany({
       data: bodies.map((rawBody, i) => {
         const e = JSON.parse(rawBody) as { entity_id: string; created_at: string }
         return {
@@ -62,12 +52,12 @@ describe('webhook bursts coalesced per customer (e2e)', () => {
   const allProcessed = (n: number) =>
     eventually(
       `${n} deliveries processed`,
-      async () => (await prisma.webhookDelivery.count({ where: { status: 'processed' } })) === n,
+      async () => (await f.prisma.webhookDelivery.count({ where: { status: 'processed' } })) === n,
       30_000,
     )
   /** Every delivery processed once; per customer, never one before an earlier-received one. */
   const expectProcessedInOrder = async (n: number) => {
-    const rows = await prisma.webhookDelivery.findMany({
+    const rows = await f.prisma.webhookDelivery.findMany({
       orderBy: [{ entityId: 'asc' }, { receivedAt: 'asc' }],
     })
     expect(rows).toHaveLength(n)
@@ -85,29 +75,18 @@ describe('webhook bursts coalesced per customer (e2e)', () => {
     }
   }
 
-  beforeEach(async () => {
-    emulator = new AlignEmulator()
-    await emulator.start()
-    db = await createTestDatabase()
-    prisma = testPrisma(db.url)
-  })
-  afterEach(async () => {
-    for (const s of services.splice(0)) await s.stop()
-    await prisma.$disconnect()
-    await emulator.stop()
-    await db.drop()
-  })
-
   it('makes a burst of 200 deliveries for 5 customers cost a few reads per customer, processing each once', async () => {
     const windowMs = 500
     const svc = await start({ WEBHOOK_COALESCE_WINDOW: `${windowMs}ms` })
     const customers = await customersOf(svc.url, 5, 'burst')
-    emulator.setLatency(20, READ)
-    emulator.resetCalls()
+    f.emulator.setLatency(20, READ)
+    f.emulator.resetCalls()
     const bodies = bodiesFor(customers, 40)
     const began = Date.now()
     for (let i = 0; i < bodies.length; i += 20) {
-      const acks = await Promise.all(bodies.slice(i, i + 20).map((b) => deliver(svc.url, b, emulator.apiKey)))
+      const acks = await Promise.all(
+        bodies.slice(i, i + 20).map((b) => deliver(svc.url, b, f.emulator.apiKey)),
+      )
       expect(acks.map((a) => a.status)).toEqual(Array(acks.length).fill(200))
     }
     const burstMs = Date.now() - began
@@ -123,27 +102,27 @@ describe('webhook bursts coalesced per customer (e2e)', () => {
   it('leaves deliveries that arrive while a read is in flight to the next read, which answers them together', async () => {
     const svc = await start({ WEBHOOK_COALESCE_WINDOW: '1s' })
     const [c] = await customersOf(svc.url, 1, 'inflight')
-    emulator.setLatency(1500, READ)
-    emulator.resetCalls()
+    f.emulator.setLatency(1500, READ)
+    f.emulator.resetCalls()
     const base = Date.now() - 60_000
     const first = kycEvent(c!.alignCustomerId, new Date(base))
-    await deliver(svc.url, first, emulator.apiKey).expect(200)
+    await deliver(svc.url, first, f.emulator.apiKey).expect(200)
     await eventually('the first read to be in flight', async () => reads() === 1)
     const during = [1, 2].map((i) => kycEvent(c!.alignCustomerId, new Date(base + i)))
-    for (const body of during) await deliver(svc.url, body, emulator.apiKey).expect(200)
+    for (const body of during) await deliver(svc.url, body, f.emulator.apiKey).expect(200)
     const one = await eventually('the first delivery processed', async () => {
-      const d = await prisma.webhookDelivery.findUnique({ where: { bodyHash: sha256(first) } })
+      const d = await f.prisma.webhookDelivery.findUnique({ where: { bodyHash: sha256(first) } })
       return d?.status === 'processed' ? d : null
     })
     // Align changes after the first read answered; the two later deliveries must see it.
-    emulator.setKycState(c!.alignCustomerId, APPROVED)
-    const later = await prisma.webhookDelivery.findMany({ where: { bodyHash: { in: during.map(sha256) } } })
+    f.emulator.setKycState(c!.alignCustomerId, APPROVED)
+    const later = await f.prisma.webhookDelivery.findMany({ where: { bodyHash: { in: during.map(sha256) } } })
     expect(later.map((d) => d.status)).toEqual(['pending', 'pending'])
     expect(one).toMatchObject({ observedStatus: 'pending', outcome: 'applied' })
 
     await allProcessed(3)
     expect(reads()).toBe(2)
-    const answered = await prisma.webhookDelivery.findMany({
+    const answered = await f.prisma.webhookDelivery.findMany({
       where: { bodyHash: { in: during.map(sha256) } },
     })
     expect(answered.map((d) => [d.observedStatus, d.outcome])).toEqual([
@@ -168,11 +147,11 @@ describe('webhook bursts coalesced per customer (e2e)', () => {
     const a = await start({ WEBHOOK_WORKER_INTERVAL: '1h' })
     const customers = await customersOf(a.url, 5, 'pair')
     await a.stop()
-    services.splice(0)
+    f.services.splice(0)
     const bodies = bodiesFor(customers, 30)
     await storeBacklog(bodies)
-    emulator.setLatency(40, READ)
-    emulator.resetCalls()
+    f.emulator.setLatency(40, READ)
+    f.emulator.resetCalls()
     const [p, q] = await Promise.all([
       start({ WEBHOOK_WORKER_INTERVAL: '100ms' }),
       start({ WEBHOOK_WORKER_INTERVAL: '100ms' }),
@@ -190,17 +169,17 @@ describe('webhook bursts coalesced per customer (e2e)', () => {
   it('loses nothing after a kill -9 while a batch waits on Align, and reads each customer once after', async () => {
     const first = await start({ ALIGN_TIMEOUT_MS: '2000', WEBHOOK_WORKER_INTERVAL: '1h' })
     const customers = await customersOf(first.url, 3, 'crash')
-    emulator.injectFault({ route: READ, kind: 'timeout' })
-    emulator.resetCalls()
+    f.emulator.injectFault({ route: READ, kind: 'timeout' })
+    f.emulator.resetCalls()
     const bodies = bodiesFor(customers, 20)
-    for (const body of bodies) await deliver(first.url, body, emulator.apiKey).expect(200)
+    for (const body of bodies) await deliver(first.url, body, f.emulator.apiKey).expect(200)
     await eventually('the worker to be waiting on Align', async () => reads() >= 1)
     await first.kill9()
-    expect(await prisma.webhookDelivery.count({ where: { status: 'pending' } })).toBe(bodies.length)
-    expect(await prisma.kycStatusHistory.count()).toBe(0)
+    expect(await f.prisma.webhookDelivery.count({ where: { status: 'pending' } })).toBe(bodies.length)
+    expect(await f.prisma.kycStatusHistory.count()).toBe(0)
 
-    emulator.clearFaults()
-    emulator.resetCalls()
+    f.emulator.clearFaults()
+    f.emulator.resetCalls()
     const second = await start({ ALIGN_TIMEOUT_MS: '2000' })
     await allProcessed(bodies.length)
     await new Promise((r) => setTimeout(r, 1_000))

@@ -1,66 +1,46 @@
 import { createHash } from 'node:crypto'
-import { AlignEmulator } from '@align-kyc/align-client/testing'
 import request from 'supertest'
-import { createTestDatabase } from './support/databases.js'
-import { AUTH, ServiceProcess, serviceEnv, testPrisma } from './support/test-app.js'
+import { AUTH, eachTestFixture } from './support/test-app.js'
 import { createCustomer, deliver, eventually, kycEvent } from './support/webhooks.js'
 
 const PENDING = { status: 'pending', sub_status: 'kyc_form_submission_started' }
 const sha256 = (s: string) => createHash('sha256').update(s).digest('hex')
 
 describe('webhooks across crashes and instances (e2e)', () => {
-  let emulator: AlignEmulator
-  let db: Awaited<ReturnType<typeof createTestDatabase>>
-  let prisma: ReturnType<typeof testPrisma>
-  const services: ServiceProcess[] = []
-
-  const start = async (env: Record<string, string> = {}) => {
-    const s = await ServiceProcess.start(serviceEnv(emulator, db.url, { RECONCILE_INTERVAL: '0', ...env }))
-    services.push(s)
-    return s
-  }
-
-  beforeEach(async () => {
-    emulator = new AlignEmulator()
-    await emulator.start()
-    db = await createTestDatabase()
-    prisma = testPrisma(db.url)
-  })
-  afterEach(async () => {
-    for (const s of services.splice(0)) await s.stop()
-    await prisma.$disconnect()
-    await emulator.stop()
-    await db.drop()
-  })
+  const f = eachTestFixture()
+  const start = f.start
 
   it('applies every acknowledged delivery exactly once after a kill -9 between acknowledgement and processing', async () => {
     const first = await start({ ALIGN_TIMEOUT_MS: '2000' })
     const customers = await Promise.all(
       Array.from({ length: 6 }, (_, i) => createCustomer(first.url, `crash${i}@example.com`)),
     )
-    for (const c of customers) emulator.setKycState(c.alignCustomerId, PENDING)
+    for (const c of customers) f.emulator.setKycState(c.alignCustomerId, PENDING)
     // Align hangs: the worker kicked by each acknowledgement claims its delivery and waits on Align.
-    emulator.injectFault({ route: 'GET /v0/customers/:id', kind: 'timeout' })
-    emulator.resetCalls()
+    f.emulator.injectFault({ route: 'GET /v0/customers/:id', kind: 'timeout' })
+    f.emulator.resetCalls()
     const bodies = customers.map((c) => kycEvent(c.alignCustomerId, new Date()))
-    for (const body of bodies) await deliver(first.url, body, emulator.apiKey).expect(200)
+    for (const body of bodies) await deliver(first.url, body, f.emulator.apiKey).expect(200)
     await eventually(
       'the worker to be waiting on Align',
-      async () => (emulator.calls()['GET /v0/customers/:id'] ?? 0) >= 1,
+      async () => (f.emulator.calls()['GET /v0/customers/:id'] ?? 0) >= 1,
     )
     await first.kill9()
 
-    const stored = await prisma.webhookDelivery.findMany({ where: { bodyHash: { in: bodies.map(sha256) } } })
+    const stored = await f.prisma.webhookDelivery.findMany({
+      where: { bodyHash: { in: bodies.map(sha256) } },
+    })
     expect(stored).toHaveLength(bodies.length)
     expect(stored.every((d) => d.status === 'pending')).toBe(true)
-    expect(await prisma.kycStatusHistory.count()).toBe(0)
+    expect(await f.prisma.kycStatusHistory.count()).toBe(0)
 
-    emulator.clearFaults()
-    emulator.resetCalls()
+    f.emulator.clearFaults()
+    f.emulator.resetCalls()
     const second = await start({ ALIGN_TIMEOUT_MS: '2000' })
     await eventually(
       'every delivery processed after the restart',
-      async () => (await prisma.webhookDelivery.count({ where: { status: 'processed' } })) === bodies.length,
+      async () =>
+        (await f.prisma.webhookDelivery.count({ where: { status: 'processed' } })) === bodies.length,
       30_000,
     )
     for (const c of customers) {
@@ -69,8 +49,8 @@ describe('webhooks across crashes and instances (e2e)', () => {
       expect(kyc.history).toEqual([expect.objectContaining({ status: 'pending', source: 'webhook' })])
     }
     // Exactly one Align read per delivery after the restart: nothing processed twice.
-    expect(emulator.calls()['GET /v0/customers/:id']).toBe(bodies.length)
-    const outcomes = await prisma.webhookDelivery.findMany({ select: { outcome: true } })
+    expect(f.emulator.calls()['GET /v0/customers/:id']).toBe(bodies.length)
+    const outcomes = await f.prisma.webhookDelivery.findMany({ select: { outcome: true } })
     expect(outcomes.every((o) => o.outcome === 'applied')).toBe(true)
   })
 
@@ -80,11 +60,11 @@ describe('webhooks across crashes and instances (e2e)', () => {
       Array.from({ length: 40 }, (_, i) => createCustomer(a.url, `pair${i}@example.com`)),
     )
     await a.stop()
-    services.splice(0)
-    for (const c of customers) emulator.setKycState(c.alignCustomerId, PENDING)
+    f.services.splice(0)
+    for (const c of customers) f.emulator.setKycState(c.alignCustomerId, PENDING)
     // A backlog acknowledged earlier and never processed (as after an outage of every instance).
     const now = new Date()
-    await prisma.webhookDelivery.createMany({
+    await f.prisma.webhookDelivery.createMany({
       data: customers.map((c) => {
         const rawBody = kycEvent(c.alignCustomerId, now)
         return {
@@ -98,8 +78,8 @@ describe('webhooks across crashes and instances (e2e)', () => {
         }
       }),
     })
-    emulator.setLatency(40, 'GET /v0/customers/:id')
-    emulator.resetCalls()
+    f.emulator.setLatency(40, 'GET /v0/customers/:id')
+    f.emulator.resetCalls()
     // Both start on the backlog at once (each works it off on start-up and every 100 ms).
     const [p, q] = await Promise.all([
       start({ WEBHOOK_WORKER_INTERVAL: '100ms' }),
@@ -108,14 +88,17 @@ describe('webhooks across crashes and instances (e2e)', () => {
     await eventually(
       'the backlog processed',
       async () =>
-        (await prisma.webhookDelivery.count({ where: { status: 'processed' } })) === customers.length,
+        (await f.prisma.webhookDelivery.count({ where: { status: 'processed' } })) === customers.length,
       30_000,
     )
     await new Promise((r) => setTimeout(r, 500)) // let any double processing show
-    expect(emulator.calls()['GET /v0/customers/:id']).toBe(customers.length)
-    const deliveries = await prisma.webhookDelivery.findMany()
+    expect(f.emulator.calls()['GET /v0/customers/:id']).toBe(customers.length)
+    const deliveries = await f.prisma.webhookDelivery.findMany()
     expect(deliveries.every((d) => d.attempts === 1 && d.outcome === 'applied')).toBe(true)
-    const perCustomer = await prisma.kycStatusHistory.groupBy({ by: ['customerId'], _count: { _all: true } })
+    const perCustomer = await f.prisma.kycStatusHistory.groupBy({
+      by: ['customerId'],
+      _count: { _all: true },
+    })
     expect(perCustomer).toHaveLength(customers.length)
     expect(perCustomer.every((g) => g._count._all === 1)).toBe(true)
     expect(p.url).not.toBe(q.url)
