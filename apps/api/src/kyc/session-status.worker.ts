@@ -3,7 +3,10 @@ import { AlignAbortError, AlignApiError } from '@align-kyc/align-client'
 import { AlignGateway } from '../align/align.module.js'
 import { APP_CONFIG } from '../config/config.module.js'
 import type { AppConfig } from '../config/app-config.js'
+import { DatabaseHealth } from '../database/database-health.js'
 import { LEASE_MARGIN_MS } from '../database/leases.js'
+import { OutageLog } from '../database/outage-log.js'
+import { Rounds } from '../database/rounds.js'
 import { readAlignCustomer } from './kyc-observation.js'
 import { KycRepository, type DueSync } from './kyc.repository.js'
 
@@ -27,18 +30,25 @@ export const SESSION_STATUS_POLICY = Object.freeze({
 export class SessionStatusWorker implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger('SessionStatus')
   private timer: NodeJS.Timeout | null = null
-  private running: Promise<void> | null = null
-  private again = false
   private stopped = false
+  private readonly rounds: Rounds
   private readonly abort = new AbortController()
   private readonly leaseMs: number
 
   constructor(
     private readonly kyc: KycRepository,
     private readonly align: AlignGateway,
+    database: DatabaseHealth,
     @Inject(APP_CONFIG) config: AppConfig,
   ) {
     this.leaseMs = config.align.timeoutMs + LEASE_MARGIN_MS
+    const outage = new OutageLog(this.logger, database, 'status reads are tried again every second')
+    this.rounds = new Rounds(() => this.drain(), {
+      logger: this.logger,
+      outage,
+      database,
+      what: 'status read round',
+    })
   }
 
   onApplicationBootstrap(): void {
@@ -52,29 +62,15 @@ export class SessionStatusWorker implements OnApplicationBootstrap, OnModuleDest
     if (this.timer) clearInterval(this.timer)
     this.timer = null
     this.abort.abort()
-    await this.running?.catch(() => undefined)
+    await this.rounds.stop()
   }
 
   /** Starts a round now (or right after the current one); never throws, never blocks the caller. */
   kick(): void {
-    if (this.stopped) return
-    if (this.running) {
-      this.again = true
-      return
-    }
-    this.running = this.drain()
-      .catch((e: unknown) => this.logger.warn(`status read round failed: ${message(e)}`))
-      .finally(() => {
-        this.running = null
-        if (this.again && !this.stopped) {
-          this.again = false
-          this.kick()
-        }
-      })
+    this.rounds.kick()
   }
 
   private async drain(): Promise<void> {
-    this.again = false
     while (!this.stopped) {
       const due = await this.kyc.claimDueSyncs(SESSION_STATUS_POLICY.batchSize, this.leaseMs)
       if (due.length === 0) return

@@ -5,6 +5,7 @@ import { APP_CONFIG } from '../config/config.module.js'
 import type { AppConfig } from '../config/app-config.js'
 import { DatabaseHealth } from '../database/database-health.js'
 import { describeFailure, OutageLog } from '../database/outage-log.js'
+import { Rounds } from '../database/rounds.js'
 import { readAlignCustomer } from '../kyc/kyc-observation.js'
 import { DELIVERY_POLICY, retryDelayMs } from './delivery-policy.js'
 import { WebhooksRepository, type ClaimedCustomer, type ClaimedDelivery } from './webhooks.repository.js'
@@ -38,12 +39,11 @@ const WAKE_SLACK_MS = 5
 export class DeliveryWorker implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger('WebhookWorker')
   private timer: NodeJS.Timeout | null = null
-  private running: Promise<void> | null = null
-  private again = false
   private stopped = false
   private readonly abort = new AbortController()
   private readonly leaseMs: number
   private readonly outage: OutageLog
+  private readonly rounds: Rounds
   /** Wake-ups for deliveries due later, one timer per WAKE_STEP_MS step (a burst shares a few). */
   private readonly wakes = new Map<number, NodeJS.Timeout>()
 
@@ -59,6 +59,12 @@ export class DeliveryWorker implements OnApplicationBootstrap, OnModuleDestroy {
       database,
       `the webhook worker tries again every ${config.webhookWorker.intervalMs / 1000} s`,
     )
+    this.rounds = new Rounds(() => this.drain(), {
+      logger: this.logger,
+      outage: this.outage,
+      database,
+      what: 'delivery round',
+    })
   }
 
   onApplicationBootstrap(): void {
@@ -75,27 +81,12 @@ export class DeliveryWorker implements OnApplicationBootstrap, OnModuleDestroy {
     for (const t of this.wakes.values()) clearTimeout(t)
     this.wakes.clear()
     this.abort.abort()
-    await this.running?.catch(() => undefined)
+    await this.rounds.stop()
   }
 
   /** Starts a round now (or right after the current one); never throws, never blocks the caller. */
   kick(): void {
-    if (this.stopped) return
-    if (this.running) {
-      this.again = true
-      return
-    }
-    this.running = this.drain()
-      .catch((e: unknown) => {
-        if (!this.outage.failed(e)) this.logger.warn(`delivery round failed: ${this.message(e)}`)
-      })
-      .finally(() => {
-        this.running = null
-        if (this.again && !this.stopped) {
-          this.again = false
-          this.kick()
-        }
-      })
+    this.rounds.kick()
   }
 
   /**
@@ -117,7 +108,7 @@ export class DeliveryWorker implements OnApplicationBootstrap, OnModuleDestroy {
 
   /** Waits for the current round, if any (tests, shutdown). */
   async idle(): Promise<void> {
-    while (this.running) await this.running
+    await this.rounds.idle()
   }
 
   private poll(): void {
@@ -135,7 +126,6 @@ export class DeliveryWorker implements OnApplicationBootstrap, OnModuleDestroy {
   }
 
   private async drain(): Promise<void> {
-    this.again = false
     while (!this.stopped) {
       const claimed = await this.deliveries.claimDue(DELIVERY_POLICY.batchSize, this.leaseMs)
       this.outage.succeeded()
