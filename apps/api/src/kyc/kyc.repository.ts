@@ -16,9 +16,9 @@ import {
   toCustomerRecord,
   type CustomerRecord,
   type CustomerRow,
-} from '../customers/customer.record.js'
-import type { AlignReading } from './kyc-observation.js'
-import { applyReadingLocked } from './kyc-state.store.js'
+} from '../kyc-state/customer.record.js'
+import type { AlignReading } from '../kyc-state/kyc-observation.js'
+import { applyReadingLocked } from '../kyc-state/kyc-state.store.js'
 
 /** The live KYC link of a customer. */
 export type SessionRecord = {

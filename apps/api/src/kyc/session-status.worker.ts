@@ -4,7 +4,7 @@ import { AlignGateway } from '../align/align.module.js'
 import { APP_CONFIG } from '../config/config.module.js'
 import type { AppConfig } from '../config/app-config.js'
 import { LEASE_MARGIN_MS } from '../database/leases.js'
-import { readAlignCustomer } from './kyc-observation.js'
+import { readAlignCustomer } from '../kyc-state/kyc-observation.js'
 import { KycRepository, type DueSync } from './kyc.repository.js'
 
 /** How due status reads are worked off. */

@@ -5,7 +5,7 @@ import { APP_CONFIG } from '../config/config.module.js'
 import type { AppConfig } from '../config/app-config.js'
 import { DatabaseHealth } from '../database/database-health.js'
 import { describeFailure, OutageLog } from '../database/outage-log.js'
-import { readAlignCustomer } from '../kyc/kyc-observation.js'
+import { readAlignCustomer } from '../kyc-state/kyc-observation.js'
 import { DELIVERY_POLICY, retryDelayMs } from './delivery-policy.js'
 import { WebhooksRepository, type ClaimedCustomer, type ClaimedDelivery } from './webhooks.repository.js'
 

@@ -3,8 +3,8 @@ import { Injectable } from '@nestjs/common'
 import type { ApplyDecision } from '@align-kyc/domain'
 import { PrismaService } from '../database/prisma.service.js'
 import { newestFirst, type KeysetPosition } from '../database/keyset.js'
-import type { AlignReading } from '../kyc/kyc-observation.js'
-import { applyReadingLocked, lockKycState } from '../kyc/kyc-state.store.js'
+import type { AlignReading } from '../kyc-state/kyc-observation.js'
+import { applyReadingLocked, lockKycState } from '../kyc-state/kyc-state.store.js'
 
 export type DeliveryStatus = 'pending' | 'processed' | 'failed' | 'ignored'
 
