@@ -3,6 +3,7 @@ import type { AppConfig } from '../config/app-config.js'
 import { KycController } from './kyc.controller.js'
 import { KycRepository } from './kyc.repository.js'
 import { KycService } from './kyc.service.js'
+import { Reconciler } from './reconciler.js'
 import { SandboxController } from './sandbox.controller.js'
 import { SessionStatusWorker } from './session-status.worker.js'
 
@@ -14,7 +15,7 @@ export class KycModule {
     return {
       module: KycModule,
       controllers: sandbox ? [KycController, SandboxController] : [KycController],
-      providers: [KycService, KycRepository, SessionStatusWorker],
+      providers: [KycService, KycRepository, SessionStatusWorker, Reconciler],
       exports: [KycService],
     }
   }
