@@ -11,7 +11,7 @@
  *   - GET kyc: KycRepository.view (customer + live session + history)
  *   - list by status, first page: CustomersRepository.page({ status: 'pending', limit: 20 })
  *   - list by status, deep page: the same after a cursor in the oldest tenth of the pending customers
- *   - reconciler claim: WebhooksRepository.claimStaleCustomers(now - 15 min, 50). It writes, so its
+ *   - reconciler claim: KycRepository.claimStaleCustomers(now - 15 min, 50). It writes, so its
  *     statement (captured from one call through the repository) is replayed inside BEGIN ... ROLLBACK,
  *     timing the statement alone; the same stale customers are claimed each time.
  * Every statement an operation sent (captured on the pool's connections) is EXPLAINed (FORMAT JSON)
@@ -24,7 +24,6 @@ import { CustomersRepository } from '../src/customers/customers.repository.js'
 import { PrismaService } from '../src/database/prisma.service.js'
 import { pgDatabase } from '../src/database/sql.js'
 import { KycRepository } from '../src/kyc/kyc.repository.js'
-import { WebhooksRepository } from '../src/webhooks/webhooks.repository.js'
 import { connectClient, createBenchDatabase, dropBenchDatabase, migrate } from './lib/processes.js'
 import { latency, ms, round } from './lib/stats.js'
 import type { BenchContext, SectionResult } from './lib/types.js'
@@ -143,7 +142,6 @@ async function prepare(ctx: BenchContext, customers: number) {
   const prisma = new PrismaService(new PrismaPg(pool), null, pgDatabase(pool))
   const kyc = new KycRepository(prisma)
   const list = new CustomersRepository(prisma)
-  const webhooks = new WebhooksRepository(prisma)
   const replay = await connectClient(db.url)
 
   const someone = () => customerId(pick(1, customers, [0, 1, 2, 3]))
@@ -153,7 +151,7 @@ async function prepare(ctx: BenchContext, customers: number) {
   }
   const claim: Captured[] = []
   capture = claim
-  await webhooks.claimStaleCustomers(new Date(Date.now() - 15 * 60_000), 50)
+  await kyc.claimStaleCustomers(new Date(Date.now() - 15 * 60_000), 50)
   capture = null
   if (claim.length !== 1)
     throw new Error(`scale: the reconciler claim sent ${claim.length} statements, expected 1`)

@@ -12,6 +12,7 @@ import { DatabaseModule } from './database/database.module.js'
 import { HealthModule } from './health/health.module.js'
 import { CustomersModule } from './customers/customers.module.js'
 import { KycModule } from './kyc/kyc.module.js'
+import { SandboxModule } from './kyc/sandbox.module.js'
 import { WebhooksModule } from './webhooks/webhooks.module.js'
 
 @Module({})
@@ -34,7 +35,9 @@ export class AppModule {
         AlignModule,
         HealthModule,
         CustomersModule,
-        KycModule.forRoot(config),
+        KycModule,
+        // The sandbox simulate route exists only outside production (404 there).
+        ...(config.align.environment !== 'production' ? [SandboxModule] : []),
         WebhooksModule,
         ...(features ?? []),
       ],

@@ -3,9 +3,14 @@ import { ApiExtraModels, ApiOkResponse, ApiCreatedResponse, ApiTags } from '@nes
 import type { FastifyReply } from 'fastify'
 import { ApiProtected, ProblemDto } from '../common/api-docs.js'
 import { UuidPipe } from '../common/uuid.pipe.js'
-import { toCustomerDto } from './customer.record.js'
 import { CustomersService } from './customers.service.js'
-import { CreateCustomerDto, CustomerDto, CustomerPageDto, ListCustomersQueryDto } from './dto/customer.dto.js'
+import {
+  CreateCustomerDto,
+  CustomerDto,
+  CustomerPageDto,
+  ListCustomersQueryDto,
+  toCustomerDto,
+} from './dto/customer.dto.js'
 
 @ApiTags('customers')
 @ApiExtraModels(ProblemDto)

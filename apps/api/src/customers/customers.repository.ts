@@ -4,14 +4,14 @@ import { initialKycState, type KycStatus } from '@align-kyc/domain'
 import { PrismaService } from '../database/prisma.service.js'
 import { newestFirst, type KeysetPosition } from '../database/keyset.js'
 import { endLease, takeLease, type Lease } from '../database/leases.js'
-import type { AlignReading } from '../kyc/kyc-observation.js'
-import { applyReadingLocked } from '../kyc/kyc-state.store.js'
+import type { AlignReading } from '../kyc-state/kyc-observation.js'
+import { applyReadingLocked } from '../kyc-state/kyc-state.store.js'
 import {
   CUSTOMER_SQL_COLUMNS,
   toCustomerRecord,
   type CustomerRecord,
   type CustomerRow,
-} from './customer.record.js'
+} from '../kyc-state/customer.record.js'
 
 /** What gets stored for a customer Align has answered for. */
 export type NewCustomer = {

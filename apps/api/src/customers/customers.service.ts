@@ -14,11 +14,11 @@ import { AppError, type FieldError } from '../common/app-error.js'
 import { APP_CONFIG } from '../config/config.module.js'
 import type { AppConfig } from '../config/app-config.js'
 import { LEASE_MARGIN_MS, leasePollDelayMs } from '../database/leases.js'
-import { readAlignCustomer } from '../kyc/kyc-observation.js'
-import type { CustomerRecord } from './customer.record.js'
+import { readAlignCustomer } from '../kyc-state/kyc-observation.js'
+import type { CustomerRecord } from '../kyc-state/customer.record.js'
 import { CustomersRepository, type NewCustomer } from './customers.repository.js'
 import type { CreateCustomerDto, ListCustomersQueryDto } from './dto/customer.dto.js'
-import { decodeCursor, encodeCursor } from './cursor.js'
+import { decodeCursor, encodeCursor } from '../kyc-state/cursor.js'
 
 export const normalizeEmail = (email: string) => email.trim().toLowerCase()
 

@@ -1,21 +1,14 @@
-import { type DynamicModule, Module } from '@nestjs/common'
-import type { AppConfig } from '../config/app-config.js'
+import { Module } from '@nestjs/common'
 import { KycController } from './kyc.controller.js'
 import { KycRepository } from './kyc.repository.js'
 import { KycService } from './kyc.service.js'
-import { SandboxController } from './sandbox.controller.js'
+import { Reconciler } from './reconciler.js'
 import { SessionStatusWorker } from './session-status.worker.js'
 
-@Module({})
-export class KycModule {
-  /** The sandbox simulate route exists only outside production. */
-  static forRoot(config: AppConfig): DynamicModule {
-    const sandbox = config.align.environment !== 'production'
-    return {
-      module: KycModule,
-      controllers: sandbox ? [KycController, SandboxController] : [KycController],
-      providers: [KycService, KycRepository, SessionStatusWorker],
-      exports: [KycService],
-    }
-  }
-}
+/** KYC links, status reads and sync, the session-status worker and the reconciler. */
+@Module({
+  controllers: [KycController],
+  providers: [KycService, KycRepository, SessionStatusWorker, Reconciler],
+  exports: [KycService],
+})
+export class KycModule {}

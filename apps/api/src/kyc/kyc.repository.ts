@@ -16,9 +16,9 @@ import {
   toCustomerRecord,
   type CustomerRecord,
   type CustomerRow,
-} from '../customers/customer.record.js'
-import type { AlignReading } from './kyc-observation.js'
-import { applyReadingLocked } from './kyc-state.store.js'
+} from '../kyc-state/customer.record.js'
+import type { AlignReading } from '../kyc-state/kyc-observation.js'
+import { applyReadingLocked } from '../kyc-state/kyc-state.store.js'
 
 /** The live KYC link of a customer. */
 export type SessionRecord = {
@@ -271,6 +271,33 @@ export class KycRepository {
       select: { status: true, subStatus: true, source: true, occurredAt: true, recordedAt: true },
     })
     return { ...current, history }
+  }
+
+  /**
+   * Claims up to `limit` customers for reconciliation: not approved, not asked about Align since
+   * `olderThan`. SKIP LOCKED lets instances share the work; bumping last_synced_at at claim time is
+   * the lease (no other instance picks them again before RECONCILE_AFTER has passed).
+   */
+  async claimStaleCustomers(olderThan: Date, limit: number): Promise<string[]> {
+    // One ordered index scan per status that is not approved (the (kyc_status, last_synced_at) index
+    // cannot serve `kyc_status <> 'approved'` in last_synced_at order: that was a sequential scan and a
+    // sort, 330x slower at 1M customers), then the oldest `limit` of them. The rows locked but not
+    // taken are released when this statement commits.
+    const rows = await this.prisma.$queryRaw<{ id: string }[]>`
+      UPDATE customers c SET last_synced_at = now()
+        FROM (SELECT cand.id
+                FROM unnest(ARRAY['not_started', 'pending', 'rejected']::"KycStatus"[]) AS st(status)
+                CROSS JOIN LATERAL (
+                  SELECT id, last_synced_at FROM customers
+                   WHERE kyc_status = st.status AND last_synced_at < ${olderThan}::timestamptz
+                   ORDER BY last_synced_at
+                   LIMIT ${limit}::int
+                   FOR UPDATE SKIP LOCKED) cand
+               ORDER BY cand.last_synced_at
+               LIMIT ${limit}::int) stale
+       WHERE c.id = stale.id
+   RETURNING c.id::text AS id`
+    return rows.map((r) => r.id)
   }
 }
 

@@ -16,9 +16,9 @@ import { AlignGateway } from '../align/align.module.js'
 import { AppError } from '../common/app-error.js'
 import { APP_CONFIG } from '../config/config.module.js'
 import type { AppConfig } from '../config/app-config.js'
-import type { CustomerRecord } from '../customers/customer.record.js'
+import type { CustomerRecord } from '../kyc-state/customer.record.js'
 import { LEASE_MARGIN_MS, leasePollDelayMs, type Lease } from '../database/leases.js'
-import { readAlignCustomer } from './kyc-observation.js'
+import { readAlignCustomer } from '../kyc-state/kyc-observation.js'
 import {
   KycRepository,
   type CustomerWithSession,

@@ -5,7 +5,7 @@ import { UuidPipe } from '../common/uuid.pipe.js'
 import { KycStatusDto, SimulateDto, toKycStatusDto } from './dto/kyc.dto.js'
 import { KycService } from './kyc.service.js'
 
-/** Only mounted when ALIGN_ENVIRONMENT is sandbox or local (see KycModule): 404 in production. */
+/** Only mounted when ALIGN_ENVIRONMENT is sandbox or local (see SandboxModule): 404 in production. */
 @ApiTags('sandbox')
 @Controller('v1/sandbox/customers/:id')
 export class SandboxController {

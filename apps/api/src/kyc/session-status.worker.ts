@@ -7,7 +7,7 @@ import { DatabaseHealth } from '../database/database-health.js'
 import { LEASE_MARGIN_MS } from '../database/leases.js'
 import { OutageLog } from '../database/outage-log.js'
 import { Rounds } from '../database/rounds.js'
-import { readAlignCustomer } from './kyc-observation.js'
+import { readAlignCustomer } from '../kyc-state/kyc-observation.js'
 import { KycRepository, type DueSync } from './kyc.repository.js'
 
 /** How due status reads are worked off. */

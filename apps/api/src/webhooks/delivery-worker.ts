@@ -6,7 +6,7 @@ import type { AppConfig } from '../config/app-config.js'
 import { DatabaseHealth } from '../database/database-health.js'
 import { describeFailure, OutageLog } from '../database/outage-log.js'
 import { Rounds } from '../database/rounds.js'
-import { readAlignCustomer } from '../kyc/kyc-observation.js'
+import { readAlignCustomer } from '../kyc-state/kyc-observation.js'
 import { DELIVERY_POLICY, retryDelayMs } from './delivery-policy.js'
 import { WebhooksRepository, type ClaimedCustomer, type ClaimedDelivery } from './webhooks.repository.js'
 

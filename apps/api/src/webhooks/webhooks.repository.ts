@@ -3,8 +3,8 @@ import { Injectable } from '@nestjs/common'
 import type { ApplyDecision } from '@align-kyc/domain'
 import { PrismaService } from '../database/prisma.service.js'
 import { newestFirst, type KeysetPosition } from '../database/keyset.js'
-import type { AlignReading } from '../kyc/kyc-observation.js'
-import { applyReadingLocked, lockKycState } from '../kyc/kyc-state.store.js'
+import type { AlignReading } from '../kyc-state/kyc-observation.js'
+import { applyReadingLocked, lockKycState } from '../kyc-state/kyc-state.store.js'
 
 export type DeliveryStatus = 'pending' | 'processed' | 'failed' | 'ignored'
 
@@ -298,32 +298,5 @@ export class WebhooksRepository {
       })
       return { result: 'requeued', delivery } as const
     })
-  }
-
-  /**
-   * Claims up to `limit` customers for reconciliation: not approved, not asked about Align since
-   * `olderThan`. SKIP LOCKED lets instances share the work; bumping last_synced_at at claim time is
-   * the lease (no other instance picks them again before RECONCILE_AFTER has passed).
-   */
-  async claimStaleCustomers(olderThan: Date, limit: number): Promise<string[]> {
-    // One ordered index scan per status that is not approved (the (kyc_status, last_synced_at) index
-    // cannot serve `kyc_status <> 'approved'` in last_synced_at order: that was a sequential scan and a
-    // sort, 330x slower at 1M customers), then the oldest `limit` of them. The rows locked but not
-    // taken are released when this statement commits.
-    const rows = await this.prisma.$queryRaw<{ id: string }[]>`
-      UPDATE customers c SET last_synced_at = now()
-        FROM (SELECT cand.id
-                FROM unnest(ARRAY['not_started', 'pending', 'rejected']::"KycStatus"[]) AS st(status)
-                CROSS JOIN LATERAL (
-                  SELECT id, last_synced_at FROM customers
-                   WHERE kyc_status = st.status AND last_synced_at < ${olderThan}::timestamptz
-                   ORDER BY last_synced_at
-                   LIMIT ${limit}::int
-                   FOR UPDATE SKIP LOCKED) cand
-               ORDER BY cand.last_synced_at
-               LIMIT ${limit}::int) stale
-       WHERE c.id = stale.id
-   RETURNING c.id::text AS id`
-    return rows.map((r) => r.id)
   }
 }

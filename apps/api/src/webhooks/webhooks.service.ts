@@ -5,7 +5,7 @@ import { AlignGateway } from '../align/align.module.js'
 import { AppError } from '../common/app-error.js'
 import { APP_CONFIG } from '../config/config.module.js'
 import type { AppConfig } from '../config/app-config.js'
-import { decodeCursor, encodeCursor } from '../customers/cursor.js'
+import { decodeCursor, encodeCursor } from '../kyc-state/cursor.js'
 import { DeliveryWorker } from './delivery-worker.js'
 import {
   WebhooksRepository,

@@ -1,6 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger'
 import { PageQueryDto } from '../../common/page-query.dto.js'
 import { KYC_STATUSES, KYC_SUB_STATUSES, type KycStatus, type KycSubStatus } from '@align-kyc/domain'
+import type { CustomerRecord } from '../../kyc-state/customer.record.js'
 import { createCustomerSchema, listCustomersQuerySchema } from './customer.schema.js'
 
 export class CreateCustomerDto {
@@ -64,4 +65,19 @@ export class CustomerPageDto {
     description: 'Pass as cursor for the next page; null at the end',
   })
   nextCursor!: string | null
+}
+
+export function toCustomerDto(c: CustomerRecord): CustomerDto {
+  return {
+    id: c.id,
+    alignCustomerId: c.alignCustomerId,
+    email: c.email,
+    type: c.type,
+    firstName: c.firstName,
+    lastName: c.lastName,
+    companyName: c.companyName,
+    kyc: { status: c.kyc.status, subStatus: c.kyc.subStatus, updatedAt: c.kyc.updatedAt.toISOString() },
+    createdAt: c.createdAt.toISOString(),
+    updatedAt: c.updatedAt.toISOString(),
+  }
 }

@@ -1,6 +1,5 @@
 import type { KycState, RailStatus } from '@align-kyc/domain'
 import type { Customer } from '../generated/prisma/client.js'
-import type { CustomerDto } from './dto/customer.dto.js'
 
 /** A customer as the service layer sees it (what repositories return). */
 export type CustomerRecord = {
@@ -59,21 +58,6 @@ export function toCustomerRecord(row: CustomerRow): CustomerRecord {
     rails: Array.isArray(row.rails) ? (row.rails as RailStatus[]) : [],
     createdAt: row.createdAt,
     updatedAt: row.updatedAt,
-  }
-}
-
-export function toCustomerDto(c: CustomerRecord): CustomerDto {
-  return {
-    id: c.id,
-    alignCustomerId: c.alignCustomerId,
-    email: c.email,
-    type: c.type,
-    firstName: c.firstName,
-    lastName: c.lastName,
-    companyName: c.companyName,
-    kyc: { status: c.kyc.status, subStatus: c.kyc.subStatus, updatedAt: c.kyc.updatedAt.toISOString() },
-    createdAt: c.createdAt.toISOString(),
-    updatedAt: c.updatedAt.toISOString(),
   }
 }
 

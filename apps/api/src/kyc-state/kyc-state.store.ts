@@ -12,7 +12,7 @@ import {
   toCustomerRecord,
   type CustomerRecord,
   type CustomerRow,
-} from '../customers/customer.record.js'
+} from './customer.record.js'
 import type { Sql } from '../database/sql.js'
 import type { AlignReading } from './kyc-observation.js'
 

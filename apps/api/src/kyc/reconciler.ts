@@ -1,11 +1,10 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common'
-import { ModuleRef } from '@nestjs/core'
 import { APP_CONFIG } from '../config/config.module.js'
 import type { AppConfig } from '../config/app-config.js'
 import { DatabaseHealth } from '../database/database-health.js'
 import { describeFailure, OutageLog } from '../database/outage-log.js'
-import { KycService } from '../kyc/kyc.service.js'
-import { WebhooksRepository } from './webhooks.repository.js'
+import { KycRepository } from './kyc.repository.js'
+import { KycService } from './kyc.service.js'
 
 /** Customers synced at once within one reconciliation batch. */
 const SYNC_CONCURRENCY = 4
@@ -22,12 +21,11 @@ export class Reconciler implements OnApplicationBootstrap, OnModuleDestroy {
   private timer: NodeJS.Timeout | null = null
   private running: Promise<void> | null = null
   private stopped = false
-  private kyc!: KycService
   private readonly outage: OutageLog
 
   constructor(
-    private readonly repository: WebhooksRepository,
-    private readonly moduleRef: ModuleRef,
+    private readonly repository: KycRepository,
+    private readonly kyc: KycService,
     private readonly database: DatabaseHealth,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {
@@ -39,9 +37,6 @@ export class Reconciler implements OnApplicationBootstrap, OnModuleDestroy {
   }
 
   onApplicationBootstrap(): void {
-    // KycModule is a dynamic module (forRoot(config)) that AppModule imports once; importing it here
-    // again would register its controllers twice, so its exported service is looked up instead.
-    this.kyc = this.moduleRef.get(KycService, { strict: false })
     const { intervalMs } = this.config.reconcile
     if (intervalMs === 0) {
       this.logger.log('reconciliation is off (RECONCILE_INTERVAL=0)')
