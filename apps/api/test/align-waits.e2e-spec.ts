@@ -7,7 +7,8 @@
  */
 import request from 'supertest'
 import { admin } from './support/databases.js'
-import { AUTH, eachTestFixture } from './support/test-app.js'
+import { AUTH } from './support/test-app.js'
+import { eachTestFixture } from './support/fixture.js'
 import { createCustomer, eventually } from './support/webhooks.js'
 
 const LINK_ROUTE = 'POST /v0/customers/:id/kycs'

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto'
 import request from 'supertest'
-import { AUTH, eachTestFixture } from './support/test-app.js'
+import { AUTH } from './support/test-app.js'
+import { eachTestFixture } from './support/fixture.js'
 import { createCustomer, deliver, eventually, kycEvent } from './support/webhooks.js'
 
 /*

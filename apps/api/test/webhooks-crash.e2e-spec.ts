@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto'
 import request from 'supertest'
-import { AUTH, eachTestFixture } from './support/test-app.js'
+import { AUTH } from './support/test-app.js'
+import { eachTestFixture } from './support/fixture.js'
 import { createCustomer, deliver, eventually, kycEvent } from './support/webhooks.js'
 
 const PENDING = { status: 'pending', sub_status: 'kyc_form_submission_started' }
