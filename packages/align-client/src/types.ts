@@ -18,6 +18,7 @@ import type {
   listCustomersSchema,
   statusBreakdownEntrySchema,
   updateCustomerSchema,
+  webhookResponseSchema,
 } from './core/schemas.js'
 
 /** A documented literal union that still accepts, and keeps, values Align adds later. */
@@ -83,7 +84,7 @@ export type AlignUpdateCustomerParams = z.input<typeof updateCustomerSchema>
 export type AlignCustomerDocument = AlignUpdateCustomerParams['documents'][number]
 
 /** Response of `PUT /v0/customers/{id}`: an empty object, as Align documents (extra fields kept). */
-export type AlignUpdateCustomerResponse = Record<string, unknown>
+export type AlignUpdateCustomerResponse = z.output<typeof anyObjectResponseSchema>
 
 /** Response of `POST /v0/customers/{id}/kycs`: `{ kycs: { kyc_flow_link } }`. */
 export type AlignKycSession = z.output<typeof kycSessionResponseSchema>
@@ -107,12 +108,7 @@ export type AlignWebhookStatus = 'active' | 'inactive'
  * A registered webhook endpoint. Align documents `status` and `created_at` on every webhook; the
  * client still accepts a webhook without them (only `id` and `url` are required when parsing).
  */
-export type AlignWebhook = {
-  id: string
-  url: string
-  status?: Tolerant<AlignWebhookStatus>
-  created_at?: string
-}
+export type AlignWebhook = z.output<typeof webhookResponseSchema>
 
 /** Body of `POST /v0/webhooks`. */
 export type AlignCreateWebhookParams = { url: string }

@@ -5,7 +5,13 @@
  * (`z.input` of a request schema, `z.output` of a response schema), so the two cannot drift.
  */
 import { z } from 'zod'
-import type { AlignCustomerType, AlignKycStatus, AlignKycSubStatus, Tolerant } from '../types.js'
+import type {
+  AlignCustomerType,
+  AlignKycStatus,
+  AlignKycSubStatus,
+  AlignWebhookStatus,
+  Tolerant,
+} from '../types.js'
 
 /** Non-empty string id (path parameter). */
 export const idSchema = z.string().trim().min(1, 'must be a non-empty string')
@@ -101,7 +107,7 @@ export const kycSessionResponseSchema = z.looseObject({
 export const webhookResponseSchema = z.looseObject({
   id: z.string().min(1),
   url: z.string(),
-  status: z.string().optional(),
+  status: tolerant<AlignWebhookStatus>().optional(),
   created_at: z.string().optional(),
 })
 

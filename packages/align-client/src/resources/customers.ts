@@ -70,7 +70,7 @@ export class CustomersResource extends ApiResource {
     const data = this.validate(updateCustomerSchema, body, 'customer update')
     const response = await this.transport.request({ method: 'PUT', path, body: data }, options)
     if (response.data === undefined) return {}
-    return this.parse(anyObjectResponseSchema, response, `PUT ${path}`) as AlignUpdateCustomerResponse
+    return this.parse(anyObjectResponseSchema, response, `PUT ${path}`)
   }
 
   /**

@@ -14,14 +14,14 @@ export class WebhooksResource extends ApiResource {
     const data = this.validate(createWebhookSchema, body, 'webhook')
     const path = '/v0/webhooks'
     const response = await this.transport.request({ method: 'POST', path, body: data }, options)
-    return this.parse(webhookResponseSchema, response, `POST ${path}`) as AlignWebhook
+    return this.parse(webhookResponseSchema, response, `POST ${path}`)
   }
 
   /** `GET /v0/webhooks`. Retried on 408/429/5xx, resets and attempt timeouts. */
   async list(options?: AlignRequestOptions): Promise<AlignList<AlignWebhook>> {
     const path = '/v0/webhooks'
     const response = await this.transport.request({ method: 'GET', path }, options)
-    return this.parse(webhookListResponseSchema, response, `GET ${path}`) as AlignList<AlignWebhook>
+    return this.parse(webhookListResponseSchema, response, `GET ${path}`)
   }
 
   /**
