@@ -7,7 +7,7 @@ import tseslint from 'typescript-eslint'
  * kyc-state/ imports only the infrastructure; the infrastructure imports no feature and no kyc-state/.
  */
 const API_SRC = 'apps/api/src'
-const FEATURES = ['customers', 'kyc', 'webhooks', 'health']
+const FEATURES = ['customers', 'kyc', 'virtual-accounts', 'webhooks', 'health']
 const INFRASTRUCTURE = ['common', 'database', 'config', 'align']
 const forbid = (folders, message) => ({
   'no-restricted-imports': [

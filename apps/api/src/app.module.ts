@@ -13,6 +13,8 @@ import { HealthModule } from './health/health.module.js'
 import { CustomersModule } from './customers/customers.module.js'
 import { KycModule } from './kyc/kyc.module.js'
 import { SandboxModule } from './kyc/sandbox.module.js'
+import { WebhookHandlersModule } from './common/webhook-handlers.js'
+import { VirtualAccountsModule } from './virtual-accounts/virtual-accounts.module.js'
 import { WebhooksModule } from './webhooks/webhooks.module.js'
 
 @Module({})
@@ -38,6 +40,8 @@ export class AppModule {
         KycModule,
         // The sandbox simulate route exists only outside production (404 there).
         ...(config.align.environment !== 'production' ? [SandboxModule] : []),
+        VirtualAccountsModule.forRoot({ sandbox: config.align.environment !== 'production' }),
+        WebhookHandlersModule,
         WebhooksModule,
         ...(features ?? []),
       ],

@@ -20,6 +20,18 @@ export class ProblemDto {
   @ApiProperty({ enum: Object.keys(ERROR_TABLE) }) code!: ErrorCode
   @ApiPropertyOptional({ type: [FieldErrorDto] }) errors?: FieldErrorDto[]
   @ApiPropertyOptional() instance?: string
+  @ApiPropertyOptional({
+    description: "kyc_not_approved: the customer's KYC status",
+    enum: ['not_started', 'pending', 'approved', 'rejected'],
+  })
+  kycStatus?: string
+  @ApiPropertyOptional({ description: 'rail_not_approved: the source currency asked for' })
+  currency?: string
+  @ApiPropertyOptional({
+    description: 'rail_not_approved: the rails of which one must be approved for the currency',
+    type: [String],
+  })
+  requiredRails?: string[]
 }
 
 /** Documents the problem responses a route can give (grouped by status). */

@@ -10,6 +10,9 @@ export type ErrorCode =
   | 'customer_not_found'
   | 'delivery_not_found'
   | 'kyc_already_approved'
+  | 'kyc_not_approved'
+  | 'rail_not_approved'
+  | 'virtual_account_not_found'
   | 'delivery_not_retryable'
   | 'invalid_signature'
   | 'invalid_webhook'
@@ -31,6 +34,9 @@ export const ERROR_TABLE: Readonly<Record<ErrorCode, { status: number; title: st
   customer_not_found: { status: 404, title: 'Customer not found' },
   delivery_not_found: { status: 404, title: 'Webhook delivery not found' },
   kyc_already_approved: { status: 409, title: 'KYC already approved' },
+  kyc_not_approved: { status: 409, title: 'KYC not approved' },
+  rail_not_approved: { status: 409, title: 'No approved payment rail for the currency' },
+  virtual_account_not_found: { status: 404, title: 'Virtual account not found' },
   delivery_not_retryable: { status: 409, title: 'Webhook delivery cannot be retried' },
   invalid_signature: { status: 401, title: 'Invalid webhook signature' },
   invalid_webhook: { status: 400, title: 'Malformed webhook body' },
@@ -39,6 +45,13 @@ export const ERROR_TABLE: Readonly<Record<ErrorCode, { status: number; title: st
   upstream_unavailable: { status: 503, title: 'Align is unavailable' },
   database_unavailable: { status: 503, title: 'The database is unavailable' },
   internal_error: { status: 500, title: 'Internal error' },
+}
+
+/** The problem's extension members this API uses; each is documented on ProblemDto. */
+export type ProblemMembers = {
+  kycStatus?: string
+  currency?: string
+  requiredRails?: readonly string[]
 }
 
 /** One problem with one field of the input. */
@@ -52,7 +65,12 @@ export class AppError extends Error {
   constructor(
     readonly code: ErrorCode,
     readonly detail: string,
-    readonly extra: { errors?: FieldError[]; retryAfterSeconds?: number } = {},
+    readonly extra: {
+      errors?: FieldError[]
+      retryAfterSeconds?: number
+      /** Extension members of the problem (RFC 9457 section 3.2), e.g. `kycStatus`. */
+      members?: ProblemMembers
+    } = {},
   ) {
     super(detail)
     this.name = 'AppError'

@@ -9,7 +9,7 @@ import {
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import { databaseFault, type DatabaseFault } from '../database/database-errors.js'
 import { DatabaseHealth } from '../database/database-health.js'
-import { AppError, ERROR_TABLE, type ErrorCode } from './app-error.js'
+import { AppError, ERROR_TABLE, type ErrorCode, type ProblemMembers } from './app-error.js'
 
 /** Seconds a client is told to wait when Align is unavailable. */
 const UPSTREAM_RETRY_AFTER_SECONDS = 5
@@ -45,7 +45,7 @@ export type Problem = {
   code: ErrorCode
   errors?: { field: string; message: string }[]
   instance?: string
-}
+} & ProblemMembers
 
 /** Maps anything thrown to an AppError. Align failures become 502/503, never 500. */
 export function toAppError(err: unknown): AppError {
@@ -131,6 +131,7 @@ export function toProblem(err: AppError, instance?: string): Problem {
     detail: err.detail,
     code: err.code,
     ...(err.extra.errors ? { errors: err.extra.errors } : {}),
+    ...err.extra.members,
     ...(instance ? { instance } : {}),
   }
 }

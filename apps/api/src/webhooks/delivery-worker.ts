@@ -7,8 +7,15 @@ import { DatabaseHealth } from '../database/database-health.js'
 import { describeFailure, OutageLog } from '../database/outage-log.js'
 import { Rounds } from '../database/rounds.js'
 import { readAlignCustomer } from '../kyc-state/kyc-observation.js'
+import { WebhookHandlers } from '../common/webhook-handlers.js'
 import { DELIVERY_POLICY, retryDelayMs } from './delivery-policy.js'
 import { WebhooksRepository, type ClaimedCustomer, type ClaimedDelivery } from './webhooks.repository.js'
+
+/**
+ * The event type this feature applies itself. Others are applied by the feature registered for them
+ * (WebhookHandlers, e.g. `virtual_account.created`); any other is stored and acknowledged (`ignored`).
+ */
+export const KYC_UPDATED_EVENT = 'customer.kycs.updated'
 
 /** Wake-up timers are rounded up to steps of this many ms, and fire this much after the due time. */
 const WAKE_STEP_MS = 25
@@ -18,7 +25,9 @@ const WAKE_SLACK_MS = 5
  * Applies stored `customer.kycs.updated` deliveries: woken when a delivery it was told about falls
  * due (WEBHOOK_COALESCE_WINDOW after it was acknowledged; never awaited by the request) and polled
  * every WEBHOOK_WORKER_INTERVAL, so deliveries left behind by a crash, a failure or a newly
- * recorded customer are picked up.
+ * recorded customer are picked up. Deliveries of other event types a feature registered a handler
+ * for (WebhookHandlers: `virtual_account.created`) are claimed, retried and failed the same way, and
+ * handed to that handler one by one.
  *
  * Deliveries carry no state: each one says "read the customer again". So the due ones are claimed
  * grouped by customer and each customer is read from Align once; that reading answers the claimed
@@ -51,6 +60,7 @@ export class DeliveryWorker implements OnApplicationBootstrap, OnModuleDestroy {
     private readonly deliveries: WebhooksRepository,
     private readonly align: AlignGateway,
     private readonly database: DatabaseHealth,
+    private readonly handlers: WebhookHandlers,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {
     this.leaseMs = config.align.timeoutMs + DELIVERY_POLICY.leaseMarginMs
@@ -136,6 +146,10 @@ export class DeliveryWorker implements OnApplicationBootstrap, OnModuleDestroy {
 
   /** One Align read for one customer's claimed deliveries, with no connection held while it runs. */
   private async process(claim: ClaimedCustomer): Promise<void> {
+    if (claim.eventType !== KYC_UPDATED_EVENT) {
+      await Promise.all(claim.deliveries.map((d) => this.handOver(d)))
+      return
+    }
     const what = `customer ${claim.entityId} (${claim.deliveries.length} claimed deliveries)`
     let alignCustomer: AlignCustomer
     try {
@@ -171,6 +185,22 @@ export class DeliveryWorker implements OnApplicationBootstrap, OnModuleDestroy {
       }
     } catch (e) {
       return this.failAll(claim, e)
+    }
+  }
+
+  /** A delivery of another event type, applied by the feature registered for it (WebhookHandlers). */
+  private async handOver(claim: ClaimedDelivery): Promise<void> {
+    const handler = this.handlers.get(claim.eventType)
+    try {
+      const result = handler
+        ? await handler(claim, this.abort.signal)
+        : { status: 'ignored' as const, outcome: 'not_processed' }
+      if (!(await this.deliveries.finish(claim, result.status, result.outcome)))
+        this.logger.log(`delivery ${claim.id}: claim lost, result discarded`)
+      else if (result.status === 'ignored')
+        this.logger.log(`${claim.eventType} delivery ${claim.id} ignored: ${result.outcome}`)
+    } catch (e) {
+      await this.fail(claim, e)
     }
   }
 

@@ -16,8 +16,13 @@ export type NewDelivery = {
   entityType: string | null
   entityId: string
   eventCreatedAt: Date
-  /** `process`: a worker applies it; `ignore`: stored and acknowledged only (unknown event type). */
-  handling: 'process' | 'ignore'
+  /**
+   * `process`: a worker applies it once its customer is recorded (`customer.kycs.updated`: entity_id
+   * is the Align customer); `process-now`: a worker hands it to its event type's handler
+   * (WebhookHandlers) without waiting for anything; `ignore`: stored and acknowledged only (an
+   * event type nothing acts on).
+   */
+  handling: 'process' | 'process-now' | 'ignore'
 }
 
 /** What `store` did: `duplicate` when the same body was stored before (nothing new happened). */
@@ -37,11 +42,14 @@ export type ClaimedDelivery = {
 }
 
 /**
- * The deliveries one claim took for one customer, and when the claim was made (the database's
+ * The deliveries one claim took for one entity and event type (for `customer.kycs.updated`: one
+ * customer), and when the claim was made (the database's
  * clock, the one `received_at` is on). The Align read made for them starts after `claimedAt`, so it
  * also answers every other delivery for the customer received before then (see `complete`).
  */
 export type ClaimedCustomer = {
+  /** Every delivery of a claim has this event type (`customer.kycs.updated`: entityId is the customer) */
+  eventType: string
   entityId: string
   claimedAt: Date
   deliveries: ClaimedDelivery[]
@@ -108,7 +116,8 @@ export class WebhooksRepository {
          next_attempt_at, outcome, processed_at)
       SELECT ${id}::uuid, ${d.bodyHash}, ${d.rawBody}, ${d.eventType}, ${d.entityType}, ${d.entityId},
              ${d.eventCreatedAt}::timestamptz, ${status}::"DeliveryStatus",
-             CASE WHEN ${status} = 'pending' AND EXISTS (SELECT 1 FROM customers WHERE align_customer_id = ${d.entityId})
+             CASE WHEN ${d.handling} = 'process-now' THEN now()
+                  WHEN ${status} = 'pending' AND EXISTS (SELECT 1 FROM customers WHERE align_customer_id = ${d.entityId})
                   THEN now() + (${windowMs}::int * interval '1 millisecond') ELSE NULL END,
              CASE WHEN ${status} = 'ignored' THEN 'not_processed' ELSE NULL END,
              CASE WHEN ${status} = 'ignored' THEN now() ELSE NULL END
@@ -141,10 +150,16 @@ export class WebhooksRepository {
              d.event_created_at AS "eventCreatedAt", d.attempts, now() AS "claimedAt"`
     const byCustomer = new Map<string, ClaimedCustomer>()
     for (const { claimedAt, ...delivery } of rows) {
-      const group = byCustomer.get(delivery.entityId)
+      const key = `${delivery.eventType} ${delivery.entityId}`
+      const group = byCustomer.get(key)
       if (group) group.deliveries.push(delivery)
       else
-        byCustomer.set(delivery.entityId, { entityId: delivery.entityId, claimedAt, deliveries: [delivery] })
+        byCustomer.set(key, {
+          eventType: delivery.eventType,
+          entityId: delivery.entityId,
+          claimedAt,
+          deliveries: [delivery],
+        })
     }
     return [...byCustomer.values()]
   }
@@ -218,7 +233,7 @@ export class WebhooksRepository {
         `UPDATE webhook_deliveries
             SET status = 'processed', outcome = $2, observed_status = $3, observed_sub_status = $4,
                 processed_at = now(), next_attempt_at = NULL, last_error = NULL
-          WHERE entity_id = $1 AND status = 'pending'
+          WHERE entity_id = $1 AND status = 'pending' AND event_type = 'customer.kycs.updated'
             AND (received_at < $5::timestamptz - interval '1 millisecond'
                  OR id IN (${stillHeld.map((_, i) => `$${i + 6}::uuid`).join(', ')}))
       RETURNING id::text AS id`,
@@ -233,6 +248,19 @@ export class WebhooksRepository {
       )
       return { kind: 'applied', decision, processed: answered.length } as const
     })
+  }
+
+  /**
+   * Records what a handler made of a delivery (WebhookHandlers), fenced by the claim: `processed`
+   * or `ignored`, with its outcome. False when the claim was lost.
+   */
+  async finish(claim: ClaimedDelivery, status: 'processed' | 'ignored', outcome: string): Promise<boolean> {
+    const n = await this.prisma.$executeRaw`
+      UPDATE webhook_deliveries
+         SET status = ${status}::"DeliveryStatus", outcome = ${outcome.slice(0, 200)},
+             processed_at = now(), next_attempt_at = NULL, last_error = NULL
+       WHERE id = ${claim.id}::uuid AND status = 'pending' AND attempts = ${claim.attempts}::int`
+    return n === 1
   }
 
   /**

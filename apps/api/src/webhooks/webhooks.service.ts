@@ -3,10 +3,11 @@ import { Inject, Injectable, Logger } from '@nestjs/common'
 import { AlignWebhookParseError, parseWebhookEvent, verifyWebhookSignature } from '@align-kyc/align-client'
 import { AlignGateway } from '../align/align.module.js'
 import { AppError } from '../common/app-error.js'
+import { WebhookHandlers } from '../common/webhook-handlers.js'
 import { APP_CONFIG } from '../config/config.module.js'
 import type { AppConfig } from '../config/app-config.js'
 import { decodeCursor, encodeCursor } from '../kyc-state/cursor.js'
-import { DeliveryWorker } from './delivery-worker.js'
+import { DeliveryWorker, KYC_UPDATED_EVENT } from './delivery-worker.js'
 import {
   WebhooksRepository,
   type DeliveryRecord,
@@ -14,8 +15,6 @@ import {
   type StoreResult,
 } from './webhooks.repository.js'
 
-/** The one event type this service acts on; any other is stored and acknowledged (`ignored`). */
-export const KYC_UPDATED_EVENT = 'customer.kycs.updated'
 
 @Injectable()
 export class WebhooksService {
@@ -29,6 +28,7 @@ export class WebhooksService {
     private readonly deliveries: WebhooksRepository,
     private readonly worker: DeliveryWorker,
     private readonly align: AlignGateway,
+    private readonly handlers: WebhookHandlers,
     @Inject(APP_CONFIG) config: AppConfig,
   ) {
     this.windowMs = config.webhookWorker.coalesceWindowMs
@@ -58,7 +58,13 @@ export class WebhooksService {
       if (e instanceof AlignWebhookParseError) throw new AppError('invalid_webhook', e.message)
       throw e
     }
-    const known = event.event_type === KYC_UPDATED_EVENT
+    const handling =
+      event.event_type === KYC_UPDATED_EVENT
+        ? 'process'
+        : this.handlers.get(event.event_type)
+          ? 'process-now'
+          : 'ignore'
+    const known = handling !== 'ignore'
     const result = await this.deliveries.store(
       {
         bodyHash: hash('sha256', body, 'hex'),
@@ -67,7 +73,7 @@ export class WebhooksService {
         entityType: event.entity_type ?? null,
         entityId: event.entity_id,
         eventCreatedAt: new Date(event.created_at),
-        handling: known ? 'process' : 'ignore',
+        handling,
       },
       this.windowMs,
     )
@@ -79,6 +85,8 @@ export class WebhooksService {
       this.logger.log(
         `unknown event type ${JSON.stringify(event.event_type)} stored as ignored (${result.id})`,
       )
+    } else if (handling === 'process-now') {
+      this.worker.kick()
     } else if (result.queued) {
       this.worker.kickIn(this.windowMs)
     } else {
