@@ -17,7 +17,14 @@ const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc')
 /** The app: every entry point, a type from each, and a round trip through the emulator. */
 const APP = `
 import { canTransition, type KycStatus } from '@align-kyc/domain'
-import { AlignClient, AlignNotFoundError, type AlignCustomer } from '@align-kyc/align-client'
+import {
+  AlignClient,
+  AlignNotFoundError,
+  isAlignKycRefusal,
+  isUsDepositInstructions,
+  type AlignCustomer,
+  type AlignVirtualAccount,
+} from '@align-kyc/align-client'
 import { AlignEmulator } from '@align-kyc/align-client/testing'
 
 async function main(): Promise<void> {
@@ -36,8 +43,30 @@ async function main(): Promise<void> {
       () => 'found',
       (error: unknown) => (error instanceof AlignNotFoundError ? 'AlignNotFoundError' : String(error)),
     )
+    const params = {
+      source_currency: 'usd',
+      destination_token: 'usdc',
+      destination_network: 'polygon',
+      destination_address: '0x742d35Cc6634C0532925a3b844Bc9e7595f0aB42',
+    } as const
+    const refused = await align.virtualAccounts.create(customer.customer_id, params).then(
+      () => false,
+      (error: unknown) => isAlignKycRefusal(error),
+    )
+    await align.customers.simulateCustomer({ customer_id: customer.customer_id, action: 'kyc.status.approve' })
+    const account: AlignVirtualAccount = await align.virtualAccounts.create(customer.customer_id, params)
+    const usInstructions = isUsDepositInstructions(account.deposit_instructions)
     const format = typeof module === 'object' ? 'commonjs' : 'module'
-    console.log(JSON.stringify({ format, approvable: canTransition(from, 'approved'), email: customer.email, missing }))
+    console.log(
+      JSON.stringify({
+        format,
+        approvable: canTransition(from, 'approved'),
+        email: customer.email,
+        missing,
+        refused,
+        usInstructions,
+      }),
+    )
   } finally {
     await emulator.stop()
   }
@@ -109,6 +138,8 @@ describe.each(SCENARIOS)('a $name app', ({ name, type, compilerOptions }) => {
       approvable: true,
       email: 'consumer@example.com',
       missing: 'AlignNotFoundError',
+      refused: true,
+      usInstructions: true,
     })
   })
 })

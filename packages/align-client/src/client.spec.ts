@@ -125,6 +125,8 @@ describe('customers', () => {
       { currency: 'usd', payment_rails: 'ach', status: 'approved' },
       { currency: 'usd', payment_rails: 'wire', status: 'approved' },
       { currency: 'eur', payment_rails: 'sepa', status: 'approved' },
+      { currency: 'usd', payment_rails: 'swift', status: 'approved' },
+      { currency: 'aed', payment_rails: 'uaefts', status: 'approved' },
     ])
   })
 

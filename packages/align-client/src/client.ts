@@ -4,6 +4,7 @@ import { AlignValidationError } from './core/errors.js'
 import { DEFAULT_RETRY_POLICY, type RetryPolicy } from './core/retry.js'
 import { type AlignLogger, Transport } from './core/transport.js'
 import { CustomersResource } from './resources/customers.js'
+import { VirtualAccountsResource } from './resources/virtual-accounts.js'
 import { WebhooksResource } from './resources/webhooks.js'
 import { ALIGN_BASE_URLS, type AlignEnvironment } from './types.js'
 
@@ -53,6 +54,8 @@ export class AlignClient {
   readonly baseUrl: string
   /** `/v0/customers`. */
   readonly customers: CustomersResource
+  /** `/v0/customers/{id}/virtual-account`. */
+  readonly virtualAccounts: VirtualAccountsResource
   /** `/v0/webhooks`. */
   readonly webhooks: WebhooksResource
   // Private (#) so the transport, which holds the API key in its own #field, is reachable from no
@@ -105,6 +108,7 @@ export class AlignClient {
       logger: options.logger,
     })
     this.customers = new CustomersResource(this.#transport)
+    this.virtualAccounts = new VirtualAccountsResource(this.#transport)
     this.webhooks = new WebhooksResource(this.#transport)
   }
 

@@ -16,10 +16,12 @@ export {
   AlignUnprocessableEntityError,
   AlignValidationError,
   AlignWebhookParseError,
+  isAlignKycRefusal,
 } from './core/errors.js'
 export { DEFAULT_RETRY_POLICY, type RetryPolicy } from './core/retry.js'
 export type { AlignLogger } from './core/transport.js'
 export { CustomersResource } from './resources/customers.js'
+export { VirtualAccountsResource } from './resources/virtual-accounts.js'
 export { WebhooksResource } from './resources/webhooks.js'
 export {
   ALIGN_SIGNATURE_HEADER,

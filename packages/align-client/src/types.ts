@@ -12,12 +12,17 @@ import type {
   addressSchema,
   anyObjectResponseSchema,
   createCustomerSchema,
+  createVirtualAccountSchema,
   customerResponseSchema,
+  ibanDepositInstructionsSchema,
+  internationalWireDepositInstructionsSchema,
   kycSessionResponseSchema,
   kycsSchema,
   listCustomersSchema,
   statusBreakdownEntrySchema,
   updateCustomerSchema,
+  usDepositInstructionsSchema,
+  virtualAccountResponseSchema,
   webhookResponseSchema,
 } from './core/schemas.js'
 
@@ -131,6 +136,118 @@ export type AlignWebhookEvent = {
   entity_type?: string
   /** ISO-8601 timestamp, validated to parse as a date. */
   created_at: string
+}
+
+/** Fiat currencies a virtual account accepts deposits in (`source_currency`). */
+export const ALIGN_VIRTUAL_ACCOUNT_CURRENCIES = Object.freeze(['usd', 'eur', 'aed'] as const)
+/** Stablecoins a virtual account converts deposits to (`destination_token`). */
+export const ALIGN_VIRTUAL_ACCOUNT_TOKENS = Object.freeze(['usdc', 'usdt'] as const)
+/** Blockchains a virtual account sends to (`destination_network`). */
+export const ALIGN_VIRTUAL_ACCOUNT_NETWORKS = Object.freeze([
+  'polygon',
+  'ethereum',
+  'solana',
+  'base',
+  'arbitrum',
+  'tron',
+] as const)
+
+/** One of {@link ALIGN_VIRTUAL_ACCOUNT_CURRENCIES}. */
+export type AlignVirtualAccountCurrency = (typeof ALIGN_VIRTUAL_ACCOUNT_CURRENCIES)[number]
+/** One of {@link ALIGN_VIRTUAL_ACCOUNT_TOKENS}. */
+export type AlignVirtualAccountToken = (typeof ALIGN_VIRTUAL_ACCOUNT_TOKENS)[number]
+/** One of {@link ALIGN_VIRTUAL_ACCOUNT_NETWORKS}. */
+export type AlignVirtualAccountNetwork = (typeof ALIGN_VIRTUAL_ACCOUNT_NETWORKS)[number]
+
+/**
+ * State of a virtual account: `active` (deposit instructions issued) or `pending` (AED and USD
+ * SWIFT accounts, created asynchronously: no deposit instructions yet).
+ */
+export type AlignVirtualAccountStatus = 'pending' | 'active'
+
+/** Rails a deposit may arrive on, as `deposit_instructions.payment_rails` lists them. */
+export type AlignDepositPaymentRail = 'ach' | 'wire' | 'sepa' | 'swift' | 'uaefts'
+
+/**
+ * Body of `POST /v0/customers/{id}/virtual-account`: `source_currency`, optional `source_rails`
+ * (`'swift'`, USD only), `destination_token`, `destination_network`, `destination_address`.
+ */
+export type AlignCreateVirtualAccountParams = z.input<typeof createVirtualAccountSchema>
+
+/** Body of `POST /v0/customers/{id}/virtual-account/simulate` (sandbox only). */
+export type AlignSimulateVirtualAccountParams = {
+  action: 'issue_pending_virtual_account'
+  virtual_account_id: string
+}
+
+/**
+ * Deposit instructions of a USD (ACH / domestic wire) account: `us: {account_number,
+ * routing_number}` plus the common fields (`payment_rails` (always a list), `currency`, `bank_name`,
+ * `bank_address` and whichever beneficiary fields Align sends; see {@link depositBeneficiary}).
+ */
+export type AlignUsDepositInstructions = z.output<typeof usDepositInstructionsSchema>
+/** Deposit instructions of an EUR (SEPA) or AED (UAEFTS) account: `iban: {bic, iban_number}` plus the common fields. */
+export type AlignIbanDepositInstructions = z.output<typeof ibanDepositInstructionsSchema>
+/** Deposit instructions of a USD SWIFT account: `international_wire: {account_number, routing_number, bic}` plus the common fields. */
+export type AlignInternationalWireDepositInstructions = z.output<
+  typeof internationalWireDepositInstructionsSchema
+>
+/** Bank details to deposit to; narrow with the `is...DepositInstructions` guards. */
+export type AlignDepositInstructions =
+  AlignUsDepositInstructions | AlignIbanDepositInstructions | AlignInternationalWireDepositInstructions
+
+/**
+ * An Align virtual account: `id`, `status` (`Tolerant<AlignVirtualAccountStatus>`), optional
+ * `source_currency` / `source_rails`, `destination_token`, `destination_network`,
+ * `destination_address`, optional `developer_fee_percent`, and `deposit_instructions`
+ * ({@link AlignDepositInstructions}, `null` while pending). Extra fields are kept.
+ */
+export type AlignVirtualAccount = z.output<typeof virtualAccountResponseSchema>
+
+/** True for US (ACH / domestic wire) instructions: they carry a `us` block. */
+export function isUsDepositInstructions(
+  instructions: AlignDepositInstructions | null | undefined,
+): instructions is AlignUsDepositInstructions {
+  return isBlock(instructions, 'us')
+}
+
+/** True for IBAN (SEPA, UAEFTS) instructions: they carry an `iban` block. */
+export function isIbanDepositInstructions(
+  instructions: AlignDepositInstructions | null | undefined,
+): instructions is AlignIbanDepositInstructions {
+  return isBlock(instructions, 'iban')
+}
+
+/** True for international wire (SWIFT) instructions: they carry an `international_wire` block. */
+export function isInternationalWireDepositInstructions(
+  instructions: AlignDepositInstructions | null | undefined,
+): instructions is AlignInternationalWireDepositInstructions {
+  return isBlock(instructions, 'international_wire')
+}
+
+/**
+ * Who deposits are addressed to, whichever field names Align used: the name from
+ * `account_beneficiary_name`, `beneficiary_name` or `account_holder_name` (first present), the
+ * address from `account_beneficiary_address` or `beneficiary_address`; `null` when absent.
+ */
+export function depositBeneficiary(instructions: AlignDepositInstructions): {
+  name: string | null
+  address: string | null
+} {
+  return {
+    name:
+      instructions.account_beneficiary_name ??
+      instructions.beneficiary_name ??
+      instructions.account_holder_name ??
+      null,
+    address: instructions.account_beneficiary_address ?? instructions.beneficiary_address ?? null,
+  }
+}
+
+function isBlock(value: unknown, key: string): boolean {
+  if (typeof value !== 'object' || value === null) return false
+  const block = (value as Record<string, unknown>)[key]
+  return typeof block === 'object' && block !== null
 }
 
 /** Per-request options accepted as the optional trailing argument of every client method. */

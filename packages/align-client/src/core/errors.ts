@@ -216,6 +216,31 @@ export class AlignWebhookParseError extends AlignError {
   override readonly name: string = 'AlignWebhookParseError'
 }
 
+/**
+ * True when Align refused to open a virtual account because the customer's KYC is not approved.
+ *
+ * Align documents the refusal only as a `403` (the `@tolbel/align` SDK: "Creating a virtual account
+ * will fail with a 403 error if the customer hasn't completed KYC verification"), not its code. So
+ * this matches, for an `AlignApiError`:
+ * 1. a `403` whose `code` or `message` mentions KYC (the emulator answers `403 kyc_not_approved`),
+ *    or that carries neither a code nor a message (a bare 403);
+ * 2. a `400`, `409` or `422` whose `code` mentions KYC, in case Align answers another status.
+ * Anything else (other errors, a 403 about something else, non-Align errors) is false. Only
+ * meaningful for an error of `virtualAccounts.create`.
+ */
+export function isAlignKycRefusal(error: unknown): boolean {
+  if (!(error instanceof AlignApiError)) return false
+  const mentionsKyc = (text: string | undefined) => text !== undefined && /kyc/i.test(text)
+  const body = isRecord(error.body) ? error.body : {}
+  const message = typeof body['message'] === 'string' ? body['message'] : undefined
+  if (error.status === 403) {
+    return (
+      mentionsKyc(error.code) || mentionsKyc(message) || (error.code === undefined && message === undefined)
+    )
+  }
+  return [400, 409, 422].includes(error.status) && mentionsKyc(error.code)
+}
+
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value)
 }

@@ -5,12 +5,20 @@
  * (`z.input` of a request schema, `z.output` of a response schema), so the two cannot drift.
  */
 import { z } from 'zod'
-import type {
-  AlignCustomerType,
-  AlignKycStatus,
-  AlignKycSubStatus,
-  AlignWebhookStatus,
-  Tolerant,
+import {
+  ALIGN_VIRTUAL_ACCOUNT_CURRENCIES,
+  ALIGN_VIRTUAL_ACCOUNT_NETWORKS,
+  ALIGN_VIRTUAL_ACCOUNT_TOKENS,
+  type AlignCustomerType,
+  type AlignDepositPaymentRail,
+  type AlignKycStatus,
+  type AlignKycSubStatus,
+  type AlignVirtualAccountCurrency,
+  type AlignVirtualAccountNetwork,
+  type AlignVirtualAccountStatus,
+  type AlignVirtualAccountToken,
+  type AlignWebhookStatus,
+  type Tolerant,
 } from '../types.js'
 
 /** Non-empty string id (path parameter). */
@@ -50,6 +58,22 @@ export const simulateCustomerSchema = z.looseObject({ customer_id: nonEmpty, act
 export const createWebhookSchema = z.looseObject({
   url: z.url({ protocol: /^https?$/ }),
 })
+
+export const createVirtualAccountSchema = z
+  .looseObject({
+    source_currency: z.enum(ALIGN_VIRTUAL_ACCOUNT_CURRENCIES),
+    /** Only for USD, to accept SWIFT payments. */
+    source_rails: z.literal('swift').optional(),
+    destination_token: z.enum(ALIGN_VIRTUAL_ACCOUNT_TOKENS),
+    destination_network: z.enum(ALIGN_VIRTUAL_ACCOUNT_NETWORKS),
+    destination_address: nonEmpty,
+  })
+  .refine((body) => body.source_rails === undefined || body.source_currency === 'usd', {
+    message: "source_rails 'swift' is only offered for source_currency 'usd'",
+    path: ['source_rails'],
+  })
+
+export const simulateVirtualAccountSchema = z.looseObject({ action: nonEmpty, virtual_account_id: nonEmpty })
 
 // Responses: tolerant. Enum-like fields accept any string (unknown values kept) and are typed as the
 // documented union or any other string; extra fields are kept; only what a caller cannot do without
@@ -112,6 +136,68 @@ export const webhookResponseSchema = z.looseObject({
 })
 
 export const webhookListResponseSchema = z.looseObject({ items: z.array(webhookResponseSchema) })
+
+// Deposit instructions: Align documents `account_holder_name` (IBAN example) while the SDK's types
+// name `account_beneficiary_name` / `account_beneficiary_address` (US and SWIFT): every variant
+// accepts all of them, and `beneficiary_name` / `beneficiary_address` too, none required.
+const depositInstructionsCommon = {
+  /** One rail or a list of them; always read as a list. */
+  payment_rails: z
+    .union([z.string(), z.array(z.string())])
+    .nullish()
+    .transform((v): Tolerant<AlignDepositPaymentRail>[] => (v == null ? [] : Array.isArray(v) ? v : [v])),
+  currency: tolerant<AlignVirtualAccountCurrency>().nullish(),
+  bank_name: z.string().nullish(),
+  bank_address: z.string().nullish(),
+  account_holder_name: z.string().nullish(),
+  account_beneficiary_name: z.string().nullish(),
+  account_beneficiary_address: z.string().nullish(),
+  beneficiary_name: z.string().nullish(),
+  beneficiary_address: z.string().nullish(),
+}
+
+export const usDepositInstructionsSchema = z.looseObject({
+  ...depositInstructionsCommon,
+  us: z.looseObject({ account_number: z.string().min(1), routing_number: z.string().min(1) }),
+})
+
+export const ibanDepositInstructionsSchema = z.looseObject({
+  ...depositInstructionsCommon,
+  iban: z.looseObject({ bic: z.string().nullish(), iban_number: z.string().min(1) }),
+})
+
+export const internationalWireDepositInstructionsSchema = z.looseObject({
+  ...depositInstructionsCommon,
+  international_wire: z.looseObject({
+    account_number: z.string().min(1),
+    routing_number: z.string().nullish(),
+    bic: z.string().min(1),
+  }),
+})
+
+export const depositInstructionsSchema = z.union([
+  usDepositInstructionsSchema,
+  ibanDepositInstructionsSchema,
+  internationalWireDepositInstructionsSchema,
+])
+
+export const virtualAccountResponseSchema = z.looseObject({
+  id: z.string().min(1),
+  status: tolerant<AlignVirtualAccountStatus>(),
+  source_currency: tolerant<AlignVirtualAccountCurrency>().nullish(),
+  /** `swift`, or (as the SDK's list example shows) the rail of a non-SWIFT account, or absent. */
+  source_rails: z.string().nullish(),
+  destination_token: tolerant<AlignVirtualAccountToken>(),
+  destination_network: tolerant<AlignVirtualAccountNetwork>(),
+  destination_address: z.string(),
+  developer_fee_percent: z.string().nullish(),
+  /** `null` while the account is pending (also when Align sends none). */
+  deposit_instructions: depositInstructionsSchema.nullish().transform((v) => v ?? null),
+})
+
+export const virtualAccountListResponseSchema = z.looseObject({
+  items: z.array(virtualAccountResponseSchema),
+})
 
 /** Flattens zod issues into `{path, message}` pairs with dotted paths. */
 export function toIssues(error: z.ZodError): { path: string; message: string }[] {

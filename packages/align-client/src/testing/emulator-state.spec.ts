@@ -165,6 +165,44 @@ describe('AlignEmulator state file durability', () => {
     }
   })
 
+  it('sends virtual_account.created only once the account is on disk', async () => {
+    const receiver = await startServer()
+    try {
+      await client.webhooks.create({ url: `${receiver.url}/hook` })
+      const c = await client.customers.create({
+        email: 'va@example.com',
+        type: 'corporate',
+        company_name: 'V',
+      })
+      await client.customers.simulateCustomer({ customer_id: c.customer_id, action: 'kyc.status.approve' })
+      await emulator.webhooksSettled()
+      receiver.requests.length = 0
+      const release = holdSaves()
+      const created = client.virtualAccounts.create(c.customer_id, {
+        source_currency: 'eur',
+        destination_token: 'usdc',
+        destination_network: 'base',
+        destination_address: '0x742d35Cc6634C0532925a3b844Bc9e7595f0aB42',
+      })
+      await until('the account to be made', () => emulator.virtualAccounts(c.customer_id).length === 1)
+      await new Promise((resolve) => setTimeout(resolve, 50))
+      expect(receiver.requests).toHaveLength(0)
+      release()
+      const account = await created
+      const [delivery] = await receiver.waitFor(1)
+      expect(JSON.parse(delivery!.body)).toMatchObject({
+        event_type: 'virtual_account.created',
+        entity_id: account.id,
+      })
+      const kept = JSON.parse(await readFile(stateFile, 'utf8')) as {
+        virtualAccounts: { account: { id: string } }[]
+      }
+      expect(kept.virtualAccounts.map((v) => v.account.id)).toEqual([account.id])
+    } finally {
+      await receiver.close()
+    }
+  })
+
   it('saves changes made through in-process methods, and stop() waits for them', async () => {
     const c = await client.customers.create({
       email: 'inproc@example.com',

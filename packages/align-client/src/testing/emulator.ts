@@ -2,21 +2,22 @@
  * An in-memory Align over real HTTP (node:http), for local mode and tests.
  *
  * Implements every route the client uses with Align's validation, `{message, code}` errors and
- * raw-key auth, plus the hosted KYC flow at each `kyc_flow_link`, signed `customer.kycs.updated`
- * webhooks with bounded retries, link expiry, and a control surface (in-process methods and
- * unauthenticated `/__control/...` HTTP routes) to set state, send webhooks and inject faults.
+ * raw-key auth, plus the hosted KYC flow at each `kyc_flow_link`, KYC-gated virtual accounts, signed
+ * `customer.kycs.updated` and `virtual_account.created` webhooks with bounded retries (and a hold),
+ * link expiry, and a control surface (in-process methods and unauthenticated `/__control/...` HTTP
+ * routes) to set state, send webhooks and inject faults.
  *
  * This class wires the parts in `./emulator/` together and owns the request pipeline (latency,
  * faults, auth, handler, save before answering):
- * `align-routes` (Align's API), `hosted-flow` (HTML pages), `control-routes` (`/__control`),
+ * `align-routes` (Align's API), `virtual-accounts` (its virtual-account routes), `hosted-flow` (HTML pages), `control-routes` (`/__control`),
  * `store` (state), `state-file` (durable saves), `webhook-sender`, `faults`, `router`, `http`.
  */
 import http from 'node:http'
 import type { AddressInfo } from 'node:net'
-import type { AlignCustomer } from '../types.js'
+import type { AlignCreateVirtualAccountParams, AlignCustomer, AlignVirtualAccount } from '../types.js'
 import { alignRoutes } from './emulator/align-routes.js'
 import { controlRoutes } from './emulator/control-routes.js'
-import { actOutFault, Faults, type AlignEmulatorFault } from './emulator/faults.js'
+import { actOutFault, actOutFaultAfter, Faults, type AlignEmulatorFault } from './emulator/faults.js'
 import { hostedFlowRoutes } from './emulator/hosted-flow.js'
 import { alignError, readBody, send } from './emulator/http.js'
 import {
@@ -28,16 +29,20 @@ import { Router } from './emulator/router.js'
 import { StateFile } from './emulator/state-file.js'
 import { EmulatorStore, type AlignEmulatorKycState, type AlignEmulatorState } from './emulator/store.js'
 import { CancellableTimers } from './emulator/timers.js'
+import { openVirtualAccount, virtualAccountRoutes } from './emulator/virtual-accounts.js'
 import {
   WebhookSender,
+  type AlignEmulatorHeldWebhook,
   type AlignEmulatorSendWebhookInput,
   type AlignEmulatorWebhookDelivery,
+  type WebhookEvent,
 } from './emulator/webhook-sender.js'
 
 export type { AlignEmulatorFault, AlignEmulatorFaultKind } from './emulator/faults.js'
 export type { AlignEmulatorLogger, AlignEmulatorOptions } from './emulator/options.js'
 export type { AlignEmulatorKycState, AlignEmulatorState } from './emulator/store.js'
 export type {
+  AlignEmulatorHeldWebhook,
   AlignEmulatorSendWebhookInput,
   AlignEmulatorWebhookDelivery,
 } from './emulator/webhook-sender.js'
@@ -80,6 +85,7 @@ export class AlignEmulator {
       this.#applyKycState(customerId, state, true)
     this.#router = new Router([
       ...alignRoutes({ store: this.#store, options: this.#options, url: () => this.url, changeKycState }),
+      ...virtualAccountRoutes(this.#virtualAccountsContext()),
       ...hostedFlowRoutes({ store: this.#store, changeKycState }),
       ...controlRoutes(this),
     ])
@@ -145,22 +151,29 @@ export class AlignEmulator {
     this.#url = undefined
   }
 
-  /** Customers, links and webhook registrations (what `stateFile` keeps), as plain JSON. */
+  /** Customers, links, webhook registrations and virtual accounts (what `stateFile` keeps), as plain JSON. */
   snapshot(): AlignEmulatorState {
     const address = this.#server.address()
     return this.#store.snapshot(address && typeof address === 'object' ? address.port : null)
   }
 
-  /** Replaces customers, links and webhook registrations with a snapshot's (and saves them). */
+  /**
+   * Replaces customers, links, webhook registrations and virtual accounts with a snapshot's (and
+   * saves them); a snapshot without `virtualAccounts` (an older file) leaves none.
+   */
   restore(state: AlignEmulatorState): void {
     this.#store.load(state)
     this.#stateFile.persistInBackground()
   }
 
-  /** Forgets customers, links, webhooks, faults, latency, calls and deliveries; cancels pending retries. */
+  /**
+   * Forgets customers, links, webhooks, virtual accounts, faults, latency, calls, deliveries and held
+   * webhooks (and stops holding); cancels pending retries.
+   */
   reset(): void {
     this.#cancelPending()
     this.#store.clear()
+    this.#webhooks.clearHeld()
     this.#faults.clear()
     this.#latencyMs = this.#options.latencyMs
     this.#routeLatency.clear()
@@ -189,6 +202,54 @@ export class AlignEmulator {
     this.#stateFile.persistInBackground()
   }
 
+  /**
+   * Opens a virtual account at "Align" as if someone else had asked for it (the service never did):
+   * the same validation, duplicate check (409), 201/202 split and `virtual_account.created` webhook
+   * as `POST /v0/customers/:id/virtual-account`, but without the KYC gate and not counted in
+   * `calls()`. Returns the stored account (`pending` for AED and USD SWIFT). Throws on an unknown
+   * customer, invalid parameters or a duplicate.
+   */
+  createVirtualAccount(customerId: string, params: AlignCreateVirtualAccountParams): AlignVirtualAccount {
+    const reply = openVirtualAccount(this.#virtualAccountsContext(), customerId, params, {
+      requireApprovedKyc: false,
+    })
+    if (reply.status >= 400) {
+      const { message } = reply.json as { message: string }
+      throw new Error(message)
+    }
+    const { id } = reply.json as { id: string }
+    this.#stateFile.persistInBackground()
+    return structuredClone(this.#store.virtualAccounts.get(id)!.account)
+  }
+
+  /** A copy of the account as `GET .../virtual-account/{id}` would return it. */
+  getVirtualAccount(virtualAccountId: string): AlignVirtualAccount | undefined {
+    const record = this.#store.virtualAccounts.get(virtualAccountId)
+    return record ? structuredClone(record.account) : undefined
+  }
+
+  /** Copies of every virtual account (of one customer when given), oldest first. */
+  virtualAccounts(customerId?: string): AlignVirtualAccount[] {
+    return [...this.#store.virtualAccounts.values()]
+      .filter((v) => customerId === undefined || v.customerId === customerId)
+      .map((v) => structuredClone(v.account))
+  }
+
+  /**
+   * Holds back (`hold: true`) every later event of `eventType` (e.g. `'virtual_account.created'`)
+   * instead of delivering it; `heldWebhooks()` lists them. `hold: false` stops holding and delivers
+   * the held ones as they were (same body, with retries), or drops them with `discard: true`.
+   * Returns how many held events were delivered or dropped. `reset()` drops them and stops holding.
+   */
+  holdWebhooks(eventType: string, hold: boolean, options: { discard?: boolean } = {}): number {
+    return this.#webhooks.hold(eventType, hold, options.discard ?? false)
+  }
+
+  /** Events held back by `holdWebhooks`, oldest first, with the URLs they were due to go to. */
+  heldWebhooks(): AlignEmulatorHeldWebhook[] {
+    return this.#webhooks.held()
+  }
+
   /** Makes every live link of the customer expire now (the flow page then answers 410). */
   expireLinks(customerId: string): number {
     let count = 0
@@ -204,8 +265,10 @@ export class AlignEmulator {
   }
 
   /**
-   * Delivers one webhook now (one attempt per target, no retry) and returns each receiver's status
-   * in target order; 0 when the receiver could not be reached.
+   * Delivers one webhook now (one attempt per target, no retry, never held) and returns each
+   * receiver's status in target order; 0 when the receiver could not be reached. E.g.
+   * `{ eventType: 'virtual_account.created', entityId: account.id }` (entity_type follows the event
+   * type) or `{ customerId }` for `customer.kycs.updated`.
    */
   async sendWebhook(input: AlignEmulatorSendWebhookInput): Promise<{ status: number }[]> {
     return this.#webhooks.sendOnce(input, input.url ? [input.url] : this.#webhookUrls())
@@ -256,9 +319,17 @@ export class AlignEmulator {
     return [...this.#store.webhooks.values()].map((w) => w.url)
   }
 
+  #announce(event: WebhookEvent): void {
+    this.#webhooks.deliver(event, this.#webhookUrls())
+  }
+
+  #virtualAccountsContext() {
+    return { store: this.#store, options: this.#options, announce: (e: WebhookEvent) => this.#announce(e) }
+  }
+
   #applyKycState(customerId: string, state: AlignEmulatorKycState, deliver: boolean): void {
     if (this.#store.setKycState(customerId, state) && deliver) {
-      this.#webhooks.deliverKycUpdate(customerId, this.#webhookUrls())
+      this.#announce({ eventType: 'customer.kycs.updated', entityId: customerId })
     }
   }
 
@@ -276,7 +347,7 @@ export class AlignEmulator {
     if (!matched) return send(res, alignError(404, `No route ${method} ${url.pathname}`, 'route_not_found'))
     const { route, params } = matched
 
-    let succeedThen500 = false
+    let faultAfter: AlignEmulatorFault | undefined
     if (route.kind !== 'control') {
       this.#calls[route.key] = (this.#calls[route.key] ?? 0) + 1
       const latency = this.#routeLatency.get(route.key) ?? this.#latencyMs
@@ -285,7 +356,7 @@ export class AlignEmulator {
       if (fault) {
         this.#options.logger?.info('emulator fault', { route: route.key, kind: fault.kind })
         if (actOutFault(fault, req, res) === 'answered') return
-        succeedThen500 = true
+        faultAfter = fault
       }
     }
 
@@ -309,7 +380,7 @@ export class AlignEmulator {
       )
       if (!saved) return send(res, alignError(503, 'Emulator could not save its state', 'state_not_saved'))
     }
-    if (succeedThen500) return send(res, alignError(500, 'Injected fault after success', 'injected_fault'))
+    if (faultAfter) return actOutFaultAfter(faultAfter, res)
     send(res, reply)
   }
 }

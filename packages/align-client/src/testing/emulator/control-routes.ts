@@ -1,6 +1,7 @@
 /** The unauthenticated `/__control` HTTP routes: the in-process control methods over HTTP. */
 import { z } from 'zod'
-import { toIssues } from '../../core/schemas.js'
+import { statusBreakdownEntrySchema, toIssues } from '../../core/schemas.js'
+import type { AlignCreateVirtualAccountParams } from '../../types.js'
 import type { AlignEmulator } from '../emulator.js'
 import { invalid, notFound, type Reply } from './http.js'
 import { FAULT_KINDS } from './faults.js'
@@ -17,15 +18,29 @@ const latencySchema = z.object({ ms: z.number().min(0), route: z.string().option
 const kycStateSchema = z.object({
   status: z.string().min(1),
   sub_status: z.string().nullable(),
+  status_breakdown: z.array(statusBreakdownEntrySchema).optional(),
   deliverWebhook: z.boolean().optional(),
 })
-const sendWebhookSchema = z.object({
-  customerId: z.string().min(1),
-  url: z.string().optional(),
-  badSignature: z.boolean().optional(),
-  createdAt: z.string().optional(),
-  eventType: z.string().optional(),
+const sendWebhookSchema = z
+  .object({
+    customerId: z.string().min(1).optional(),
+    entityId: z.string().min(1).optional(),
+    entityType: z.string().min(1).optional(),
+    url: z.string().optional(),
+    badSignature: z.boolean().optional(),
+    createdAt: z.string().optional(),
+    eventType: z.string().optional(),
+  })
+  .refine((v) => v.customerId !== undefined || v.entityId !== undefined, {
+    message: 'entityId or customerId is required',
+    path: ['entityId'],
+  })
+const holdSchema = z.object({
+  eventType: z.string().min(1),
+  hold: z.boolean(),
+  discard: z.boolean().optional(),
 })
+const createVirtualAccountControlSchema = z.looseObject({ customerId: z.string().min(1) })
 
 /** Runs a control method: its result (or `{}`) as 200, a thrown error as 400 `validation_error`. */
 function control(fn: () => unknown): Reply {
@@ -89,5 +104,30 @@ export function controlRoutes(emulator: AlignEmulator): RouteDefinition[] {
       status: 200,
       json: { items: emulator.webhookDeliveries() },
     })),
+    route('POST /__control/webhooks/hold', ({ body }) => {
+      const parsed = holdSchema.safeParse(body)
+      if (!parsed.success) return invalid('webhook hold', parsed.error)
+      const { eventType, hold, discard } = parsed.data
+      return { status: 200, json: { released: emulator.holdWebhooks(eventType, hold, { discard }) } }
+    }),
+    route('GET /__control/webhooks/held', () => ({ status: 200, json: { items: emulator.heldWebhooks() } })),
+    route('POST /__control/virtual-accounts', ({ body }) => {
+      const parsed = createVirtualAccountControlSchema.safeParse(body)
+      if (!parsed.success) return invalid('virtual account', parsed.error)
+      const { customerId, ...params } = parsed.data
+      if (!emulator.getCustomer(customerId)) return notFound('Customer')
+      const reply = control(() =>
+        emulator.createVirtualAccount(customerId, params as AlignCreateVirtualAccountParams),
+      )
+      return reply.status === 200 ? { ...reply, status: 201 } : reply
+    }),
+    route('GET /__control/virtual-accounts', ({ query }) => ({
+      status: 200,
+      json: { items: emulator.virtualAccounts(query.get('customerId') ?? undefined) },
+    })),
+    route('GET /__control/virtual-accounts/:id', ({ params }) => {
+      const account = emulator.getVirtualAccount(params['id'] ?? '')
+      return account ? { status: 200, json: account } : notFound('Virtual account')
+    }),
   ]
 }

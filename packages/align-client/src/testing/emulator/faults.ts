@@ -9,9 +9,20 @@ import { requestId, send } from './http.js'
  * - `timeout`: never answer (the client's timeout fires);
  * - `reset`: destroy the socket without answering;
  * - `malformed`: answer 200 with a body that is not JSON;
- * - `succeed-then-500`: perform the operation, then answer 500 (an unknown outcome for the client).
+ * - `succeed-then-500`: perform the operation, then answer 500 (an unknown outcome for the client);
+ * - `succeed-then-timeout`: perform the operation (saved, webhooks sent), then never answer: "Align
+ *   did it but our call timed out";
+ * - `succeed-then-reset`: perform the operation (saved, webhooks sent), then destroy the socket.
  */
-export const FAULT_KINDS = ['5xx', 'timeout', 'reset', 'malformed', 'succeed-then-500'] as const
+export const FAULT_KINDS = [
+  '5xx',
+  'timeout',
+  'reset',
+  'malformed',
+  'succeed-then-500',
+  'succeed-then-timeout',
+  'succeed-then-reset',
+] as const
 
 /** One of {@link FAULT_KINDS}. */
 export type AlignEmulatorFaultKind = (typeof FAULT_KINDS)[number]
@@ -57,7 +68,8 @@ export class Faults {
 
 /**
  * Acts out a fault before the operation. Returns `'answered'` when the call is over (answered, reset,
- * or left hanging until `stop()`), `'after'` when the operation must run and its answer become a 500.
+ * or left hanging until `stop()`), `'after'` when the operation must run first (a `succeed-then-*`
+ * kind; {@link actOutFaultAfter} then replaces its answer).
  */
 export function actOutFault(
   fault: AlignEmulatorFault,
@@ -82,6 +94,24 @@ export function actOutFault(
       })
       return 'answered'
     case 'succeed-then-500':
+    case 'succeed-then-timeout':
+    case 'succeed-then-reset':
       return 'after'
+  }
+}
+
+/** Replaces the answer of an operation that ran (a `succeed-then-*` fault). */
+export function actOutFaultAfter(fault: AlignEmulatorFault, res: http.ServerResponse): void {
+  switch (fault.kind) {
+    case 'succeed-then-timeout':
+      return // never answer; stop() closes the connection
+    case 'succeed-then-reset':
+      res.socket?.destroy()
+      return
+    default:
+      send(res, {
+        status: 500,
+        json: { message: 'Injected fault after success', code: 'injected_fault' },
+      })
   }
 }

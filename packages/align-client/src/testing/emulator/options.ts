@@ -39,6 +39,12 @@ export type AlignEmulatorOptions = {
    * working. Default: nothing is kept.
    */
   stateFile?: string
+  /**
+   * Also send `virtual_account.created` when a pending account is issued (`simulate
+   * issue_pending_virtual_account`), not only when it is created. Align documents the event, not
+   * when an asynchronous account triggers it. Default false: once, at creation.
+   */
+  virtualAccountWebhookOnIssue?: boolean
 }
 
 /** Options with every default applied. */
@@ -53,6 +59,7 @@ export type ResolvedEmulatorOptions = {
   webhookBaseDelayMs: number
   logger: AlignEmulatorLogger | undefined
   stateFile: string | undefined
+  virtualAccountWebhookOnIssue: boolean
 }
 
 const DAY_MS = 24 * 60 * 60 * 1000
@@ -69,5 +76,6 @@ export function resolveOptions(options: AlignEmulatorOptions): ResolvedEmulatorO
     webhookBaseDelayMs: options.webhookRetry?.baseDelayMs ?? 500,
     logger: options.logger,
     stateFile: options.stateFile,
+    virtualAccountWebhookOnIssue: options.virtualAccountWebhookOnIssue ?? false,
   }
 }

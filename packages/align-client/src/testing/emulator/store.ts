@@ -1,5 +1,14 @@
-/** What the emulator knows: customers (with their documents), KYC flow links and webhook registrations. */
-import type { AlignCustomer, AlignCustomerDocument, AlignWebhook } from '../../types.js'
+/**
+ * What the emulator knows: customers (with their documents), KYC flow links, webhook registrations
+ * and virtual accounts.
+ */
+import type {
+  AlignCustomer,
+  AlignCustomerDocument,
+  AlignStatusBreakdownEntry,
+  AlignVirtualAccount,
+  AlignWebhook,
+} from '../../types.js'
 
 /** What `stateFile` holds (also `snapshot()` / `restore()`). */
 export type AlignEmulatorState = {
@@ -8,19 +17,34 @@ export type AlignEmulatorState = {
   customers: { customer: AlignCustomer; documents: AlignCustomerDocument[] }[]
   links: { token: string; customerId: string; expiresAt: number }[]
   webhooks: AlignWebhook[]
+  /** Absent in files written before virtual accounts existed (they load with none). */
+  virtualAccounts?: { customerId: string; account: AlignVirtualAccount; createdAt: string }[]
 }
 
-/** KYC state as set through the control API. */
-export type AlignEmulatorKycState = { status: string; sub_status: string | null }
+/**
+ * KYC state as set through the control API. `status_breakdown` replaces the rails Align reports
+ * (e.g. approved overall but `uaefts` still pending); default: every rail carries `status`.
+ */
+export type AlignEmulatorKycState = {
+  status: string
+  sub_status: string | null
+  status_breakdown?: AlignStatusBreakdownEntry[]
+}
 
 export type CustomerRecord = AlignEmulatorState['customers'][number]
 export type LinkRecord = AlignEmulatorState['links'][number]
+export type VirtualAccountRecord = NonNullable<AlignEmulatorState['virtualAccounts']>[number]
 
-/** Rails reported in `status_breakdown`, each carrying the customer's status. */
+/**
+ * Rails reported in `status_breakdown`, each carrying the customer's status: the currencies and
+ * rails Align's `customer.kycs.updated` payload documents.
+ */
 const RAILS: readonly { currency: string; payment_rails: string }[] = [
   { currency: 'usd', payment_rails: 'ach' },
   { currency: 'usd', payment_rails: 'wire' },
   { currency: 'eur', payment_rails: 'sepa' },
+  { currency: 'usd', payment_rails: 'swift' },
+  { currency: 'aed', payment_rails: 'uaefts' },
 ]
 
 export function statusBreakdown(
@@ -33,6 +57,7 @@ export class EmulatorStore {
   customers = new Map<string, CustomerRecord>()
   links = new Map<string, LinkRecord>()
   webhooks = new Map<string, AlignWebhook>()
+  virtualAccounts = new Map<string, VirtualAccountRecord>()
 
   snapshot(port: number | null): AlignEmulatorState {
     return {
@@ -41,6 +66,7 @@ export class EmulatorStore {
       customers: [...this.customers.values()],
       links: [...this.links.values()],
       webhooks: [...this.webhooks.values()],
+      virtualAccounts: [...this.virtualAccounts.values()],
     }
   }
 
@@ -50,12 +76,19 @@ export class EmulatorStore {
     this.links = new Map(state.links.map((l) => [l.token, l]))
     // Files written before webhooks carried a status hold active registrations.
     this.webhooks = new Map(state.webhooks.map((w) => [w.id, { ...w, status: w.status ?? 'active' }]))
+    this.virtualAccounts = new Map((state.virtualAccounts ?? []).map((v) => [v.account.id, v]))
   }
 
   clear(): void {
     this.customers.clear()
     this.links.clear()
     this.webhooks.clear()
+    this.virtualAccounts.clear()
+  }
+
+  /** The customer's accounts, oldest first. */
+  virtualAccountsOf(customerId: string): VirtualAccountRecord[] {
+    return [...this.virtualAccounts.values()].filter((v) => v.customerId === customerId)
   }
 
   /** Sets a customer's KYC state (its breakdown follows); false for an unknown customer. */
@@ -66,7 +99,7 @@ export class EmulatorStore {
       kyc_flow_link: record.customer.kycs?.kyc_flow_link ?? null,
       status: state.status,
       sub_status: state.sub_status,
-      status_breakdown: statusBreakdown(state.status),
+      status_breakdown: state.status_breakdown ?? statusBreakdown(state.status),
     }
     return true
   }

@@ -1,4 +1,7 @@
-/** Outgoing webhooks: signed `customer.kycs.updated` events, retried with backoff, logged per attempt. */
+/**
+ * Outgoing webhooks: signed `customer.kycs.updated` and `virtual_account.created` events, retried
+ * with backoff, logged per attempt; event types can be held back and released later.
+ */
 import http from 'node:http'
 import https from 'node:https'
 import { signWebhookBody } from '../../webhooks.js'
@@ -13,9 +16,17 @@ export type AlignEmulatorWebhookDelivery = {
   body: string
 }
 
-/** Input of `AlignEmulator.sendWebhook`. */
+/**
+ * Input of `AlignEmulator.sendWebhook`: the entity is `entityId`, or `customerId` (kept for the
+ * customer events); one of the two is required.
+ */
 export type AlignEmulatorSendWebhookInput = {
-  customerId: string
+  /** The customer an event is about (`entity_id` of a customer event). */
+  customerId?: string
+  /** `entity_id`: e.g. a virtual account's id for `virtual_account.created`. Wins over `customerId`. */
+  entityId?: string
+  /** `entity_type`; default: from the event type (`virtual_account.*` → `virtual_account`, else `customer`). */
+  entityType?: string
   /** Only this URL; default: every registered webhook. */
   url?: string
   /** Sign with a wrong key (a well-formed but invalid signature). */
@@ -37,12 +48,26 @@ export type WebhookSenderOptions = {
   beforeDelivery: () => Promise<void>
 }
 
-/** Align's event body: no event id, no signed timestamp. */
-function eventBody(customerId: string, eventType = 'customer.kycs.updated', createdAt?: string): string {
+/** An event to announce: what `event_type`, `entity_id` and `entity_type` say. */
+export type WebhookEvent = { eventType: string; entityId: string; entityType?: string }
+
+/** An event held back by `hold(eventType)`, with the URLs it was due to go to. */
+export type AlignEmulatorHeldWebhook = { eventType: string; entityId: string; body: string; urls: string[] }
+
+/** `virtual_account.created` → `virtual_account`; anything else is about a customer. */
+function entityTypeOf(eventType: string): string {
+  const prefix = eventType.split('.')[0] ?? ''
+  return ['virtual_account', 'onramp_transfer', 'offramp_transfer', 'cross_chain_transfer'].includes(prefix)
+    ? prefix
+    : 'customer'
+}
+
+/** Align's event body: no event id, no signed timestamp, only the entity's id. */
+function eventBody(event: WebhookEvent, createdAt?: string): string {
   return JSON.stringify({
-    event_type: eventType,
-    entity_id: customerId,
-    entity_type: 'customer',
+    event_type: event.eventType,
+    entity_id: event.entityId,
+    entity_type: event.entityType ?? entityTypeOf(event.eventType),
     created_at: createdAt ?? new Date().toISOString(),
   })
 }
@@ -55,15 +80,52 @@ export class WebhookSender {
   #idleWaiters: (() => void)[] = []
   /** Bumped by `cancel()`, so that attempts already in flight record and retry nothing. */
   #generation = 0
+  readonly #heldTypes = new Set<string>()
+  #held: AlignEmulatorHeldWebhook[] = []
 
   constructor(options: WebhookSenderOptions) {
     this.#options = options
   }
 
-  /** Announces a KYC change of the customer to each URL, retrying non-2xx and unreachable receivers. */
-  deliverKycUpdate(customerId: string, urls: readonly string[]): void {
-    const body = eventBody(customerId)
+  /**
+   * Announces an event to each URL, retrying non-2xx and unreachable receivers; an event of a held
+   * type is kept instead (see `hold`).
+   */
+  deliver(event: WebhookEvent, urls: readonly string[]): void {
+    const body = eventBody(event)
+    if (this.#heldTypes.has(event.eventType)) {
+      this.#held.push({ eventType: event.eventType, entityId: event.entityId, body, urls: [...urls] })
+      return
+    }
     for (const url of urls) void this.#deliverWithRetry(url, body)
+  }
+
+  /**
+   * Holds back (`hold: true`) or stops holding (`false`) events of one type. Stopping delivers the
+   * ones held so far, as they were (same body and URLs, with retries), unless `discard` is set.
+   * Returns how many held events were delivered or discarded.
+   */
+  hold(eventType: string, hold: boolean, discard = false): number {
+    if (hold) {
+      this.#heldTypes.add(eventType)
+      return 0
+    }
+    this.#heldTypes.delete(eventType)
+    const released = this.#held.filter((h) => h.eventType === eventType)
+    this.#held = this.#held.filter((h) => h.eventType !== eventType)
+    if (!discard) for (const h of released) for (const url of h.urls) void this.#deliverWithRetry(url, h.body)
+    return released.length
+  }
+
+  /** Events held back so far, oldest first. */
+  held(): AlignEmulatorHeldWebhook[] {
+    return this.#held.map((h) => ({ ...h, urls: [...h.urls] }))
+  }
+
+  /** Forgets the held types and the events held. */
+  clearHeld(): void {
+    this.#heldTypes.clear()
+    this.#held = []
   }
 
   /** One attempt per URL, no retry; each receiver's status in URL order, 0 when unreachable. */
@@ -71,7 +133,10 @@ export class WebhookSender {
     input: AlignEmulatorSendWebhookInput,
     urls: readonly string[],
   ): Promise<{ status: number }[]> {
-    const body = eventBody(input.customerId, input.eventType, input.createdAt)
+    const entityId = input.entityId ?? input.customerId
+    if (!entityId) throw new Error('sendWebhook needs entityId or customerId')
+    const eventType = input.eventType ?? 'customer.kycs.updated'
+    const body = eventBody({ eventType, entityId, entityType: input.entityType }, input.createdAt)
     const key = input.badSignature ? `not-${this.#options.apiKey}` : this.#options.apiKey
     const signature = signWebhookBody(body, key)
     return Promise.all(
