@@ -165,12 +165,12 @@ describe('virtual accounts (e2e)', () => {
       f.emulator.injectFault({ route: LIST, kind: '5xx', status: 503 })
       const lost = await open(c.id).expect(503)
       expect(lost.body.code).toBe('upstream_unavailable')
-      expect(f.emulator.listVirtualAccounts(c.alignCustomerId)).toHaveLength(1)
+      expect(f.emulator.virtualAccounts(c.alignCustomerId)).toHaveLength(1)
       expect((await request(service.url).get(`/v1/customers/${c.id}/virtual-accounts`).set(AUTH)).body.items).toEqual([])
 
       f.emulator.clearFaults()
       const recovered = await open(c.id).expect(201)
-      expect(recovered.body.alignVirtualAccountId).toBe(f.emulator.listVirtualAccounts(c.alignCustomerId)[0]!.id)
+      expect(recovered.body.alignVirtualAccountId).toBe(f.emulator.virtualAccounts(c.alignCustomerId)[0]!.id)
       expect(creates()).toBe(1)
       await open(c.id).expect(200)
 
@@ -181,7 +181,7 @@ describe('virtual accounts (e2e)', () => {
         return d?.status === 'processed' ? d : null
       })
       expect(await rows(c.id)).toHaveLength(1)
-      expect(f.emulator.listVirtualAccounts(c.alignCustomerId)).toHaveLength(1)
+      expect(f.emulator.virtualAccounts(c.alignCustomerId)).toHaveLength(1)
     })
 
     it('recovers a create whose answer was lost when the webhook comes first: one account', async () => {
@@ -237,7 +237,7 @@ describe('virtual accounts (e2e)', () => {
       const listsBefore = f.emulator.calls()[LIST] ?? 0
       await open(c.id).expect(201)
       expect(f.emulator.calls()[LIST]).toBeGreaterThan(listsBefore)
-      expect(f.emulator.listVirtualAccounts(c.alignCustomerId)).toHaveLength(1)
+      expect(f.emulator.virtualAccounts(c.alignCustomerId)).toHaveLength(1)
       expect(await rows(c.id)).toHaveLength(1)
     })
 
@@ -258,7 +258,7 @@ describe('virtual accounts (e2e)', () => {
       expect(creates()).toBe(1)
       expect(f.emulator.calls()['GET /v0/customers/:id']).toBe(gets + 1)
       expect(await rows(c.id)).toHaveLength(0)
-      expect(service.output()).toMatch(/Align refused a virtual account for customer .* for KYC reasons/)
+      expect(service.log).toMatch(/Align refused a virtual account for customer .* for KYC reasons/)
     })
   })
 

@@ -1,11 +1,22 @@
-import type { AlignVirtualAccount } from '@align-kyc/align-client'
+import {
+  depositBeneficiary,
+  isIbanDepositInstructions,
+  isInternationalWireDepositInstructions,
+  isUsDepositInstructions,
+  type AlignVirtualAccount,
+  type AlignVirtualAccountNetwork,
+  type AlignVirtualAccountToken,
+} from '@align-kyc/align-client'
 import type { VirtualAccountCurrency } from '@align-kyc/domain'
 import type { AlignAccountState } from './virtual-accounts.repository.js'
 
-export const VIRTUAL_ACCOUNT_TOKENS = ['usdc', 'usdt'] as const
-export const VIRTUAL_ACCOUNT_NETWORKS = ['polygon', 'ethereum', 'solana', 'base', 'arbitrum', 'tron'] as const
-export type VirtualAccountToken = (typeof VIRTUAL_ACCOUNT_TOKENS)[number]
-export type VirtualAccountNetwork = (typeof VIRTUAL_ACCOUNT_NETWORKS)[number]
+/** The tokens and networks Align delivers to (the client's lists: Align's enums). */
+export {
+  ALIGN_VIRTUAL_ACCOUNT_NETWORKS as VIRTUAL_ACCOUNT_NETWORKS,
+  ALIGN_VIRTUAL_ACCOUNT_TOKENS as VIRTUAL_ACCOUNT_TOKENS,
+} from '@align-kyc/align-client'
+export type VirtualAccountToken = AlignVirtualAccountToken
+export type VirtualAccountNetwork = AlignVirtualAccountNetwork
 
 /**
  * One parameter set of a virtual account: what makes two requests "the same" (natural idempotency).
@@ -46,8 +57,8 @@ export type DepositInstructions = {
   beneficiaryName: string | null
   beneficiaryAddress: string | null
   us?: { accountNumber: string; routingNumber: string }
-  iban?: { bic: string; ibanNumber: string }
-  internationalWire?: { accountNumber: string; routingNumber: string; bic: string }
+  iban?: { bic: string | null; ibanNumber: string }
+  internationalWire?: { accountNumber: string; routingNumber: string | null; bic: string }
 }
 
 const EVM_NETWORKS: ReadonlySet<string> = new Set(['polygon', 'ethereum', 'base', 'arbitrum'])
@@ -73,21 +84,23 @@ export function accountState(account: AlignVirtualAccount): AlignAccountState {
 function depositInstructions(account: AlignVirtualAccount): DepositInstructions | null {
   const d = account.deposit_instructions
   if (!d) return null
-  const rails = d.payment_rails
+  const beneficiary = depositBeneficiary(d)
   return {
     currency: String(d.currency ?? account.source_currency ?? ''),
-    paymentRails: Array.isArray(rails) ? rails.map(String) : rails ? [String(rails)] : [],
+    paymentRails: d.payment_rails.map(String),
     bankName: d.bank_name ?? null,
     bankAddress: d.bank_address ?? null,
-    beneficiaryName: d.beneficiary_name ?? d.account_holder_name ?? null,
-    beneficiaryAddress: d.beneficiary_address ?? null,
-    ...(d.us ? { us: { accountNumber: d.us.account_number, routingNumber: d.us.routing_number } } : {}),
-    ...(d.iban ? { iban: { bic: d.iban.bic, ibanNumber: d.iban.iban_number } } : {}),
-    ...(d.international_wire
+    beneficiaryName: beneficiary.name,
+    beneficiaryAddress: beneficiary.address,
+    ...(isUsDepositInstructions(d)
+      ? { us: { accountNumber: d.us.account_number, routingNumber: d.us.routing_number } }
+      : {}),
+    ...(isIbanDepositInstructions(d) ? { iban: { bic: d.iban.bic ?? null, ibanNumber: d.iban.iban_number } } : {}),
+    ...(isInternationalWireDepositInstructions(d)
       ? {
           internationalWire: {
             accountNumber: d.international_wire.account_number,
-            routingNumber: d.international_wire.routing_number,
+            routingNumber: d.international_wire.routing_number ?? null,
             bic: d.international_wire.bic,
           },
         }
@@ -106,13 +119,13 @@ export function matchesParams(account: AlignVirtualAccount, p: VirtualAccountPar
   const same = (a: unknown, b: string) => a === undefined || a === null || String(a).toLowerCase() === b
   const d = account.deposit_instructions
   const currency = account.source_currency ?? d?.currency
-  const rails = account.source_rails ?? (d ? (d.payment_rails ?? []).map(String) : undefined)
+  // source_rails reads back as 'swift' or null (some SDKs show 'ach'/'sepa' there: only swift counts).
   const swift =
-    rails === undefined || rails === null
-      ? undefined
-      : Array.isArray(rails)
-        ? rails.some((r) => r.toLowerCase() === 'swift')
-        : String(rails).toLowerCase() === 'swift'
+    account.source_rails != null
+      ? String(account.source_rails).toLowerCase() === 'swift'
+      : d
+        ? d.payment_rails.some((r) => String(r).toLowerCase() === 'swift')
+        : undefined
   return (
     same(currency, p.sourceCurrency) &&
     (swift === undefined || swift === (p.sourceRails === 'swift')) &&

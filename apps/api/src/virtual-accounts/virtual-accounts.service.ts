@@ -2,6 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import { Inject, Injectable, Logger, type OnModuleInit } from '@nestjs/common'
 import {
   AlignApiError,
+  AlignConflictError,
   isAlignKycRefusal,
   type AlignCreateVirtualAccountParams,
   type AlignVirtualAccount,
@@ -120,6 +121,12 @@ export class VirtualAccountsService implements OnModuleInit {
           released = true
           await this.accounts.drop(request, lease)
           throw await this.refusedByAlign(customer, request.params)
+        }
+        if (e instanceof AlignConflictError) {
+          // Align has an account with these parameters already (an earlier create whose answer was
+          // lost, or one made outside this service): record that one.
+          const found = await this.findAtAlign(customer, request)
+          if (found) return await this.recordOrThrow(request, found, lease, 'adopted after a 409 from Align')
         }
         if (isDefinitiveRefusal(e)) {
           released = true

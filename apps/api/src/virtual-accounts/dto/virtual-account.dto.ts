@@ -50,13 +50,13 @@ export class UsDepositDto {
 }
 
 export class IbanDepositDto {
-  @ApiProperty() bic!: string
+  @ApiProperty({ nullable: true, type: String }) bic!: string | null
   @ApiProperty() ibanNumber!: string
 }
 
 export class InternationalWireDepositDto {
   @ApiProperty() accountNumber!: string
-  @ApiProperty() routingNumber!: string
+  @ApiProperty({ nullable: true, type: String }) routingNumber!: string | null
   @ApiProperty() bic!: string
 }
 
