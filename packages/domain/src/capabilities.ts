@@ -56,18 +56,18 @@ export function evaluateCapabilities(input: { kyc: KycState; rails: readonly Rai
   const { kyc, rails } = input
   const reason = kycBlockReason(kyc)
   const allowed = reason === null
+  const open = new Set(
+    VIRTUAL_ACCOUNT_RAIL_RULES.filter(
+      (rule) =>
+        decideVirtualAccount({ kyc, rails, currency: rule.currency, sourceRails: rule.sourceRails }).allowed,
+    ).map((rule) => rule.currency),
+  )
   return {
     virtualAccounts: allowed,
     transfers: allowed,
     reason,
     rails: rails.map((rail) => ({ ...rail })),
-    virtualAccountCurrencies: VIRTUAL_ACCOUNT_CURRENCIES.filter((currency) =>
-      VIRTUAL_ACCOUNT_RAIL_RULES.some(
-        (rule) =>
-          rule.currency === currency &&
-          decideVirtualAccount({ kyc, rails, currency, sourceRails: rule.sourceRails }).allowed,
-      ),
-    ),
+    virtualAccountCurrencies: VIRTUAL_ACCOUNT_CURRENCIES.filter((currency) => open.has(currency)),
   }
 }
 
