@@ -301,7 +301,12 @@ describe('KYC links, status, sync, capabilities, simulate (e2e)', () => {
   it('capabilities: false with a reason until approved, then true with the rails Align reported', async () => {
     const c = await newCustomer()
     const before = await request(stack.url).get(`/v1/customers/${c.id}/capabilities`).set(AUTH).expect(200)
-    expect(before.body).toMatchObject({ virtualAccounts: false, transfers: false, rails: [] })
+    expect(before.body).toMatchObject({
+      virtualAccounts: false,
+      transfers: false,
+      rails: [],
+      virtualAccountCurrencies: [],
+    })
     expect(before.body.reason).toMatch(/not started/i)
     await request(stack.url)
       .post(`/v1/sandbox/customers/${c.id}/simulate`)
@@ -310,6 +315,8 @@ describe('KYC links, status, sync, capabilities, simulate (e2e)', () => {
     const after = await request(stack.url).get(`/v1/customers/${c.id}/capabilities`).set(AUTH).expect(200)
     expect(after.body).toMatchObject({ virtualAccounts: true, transfers: true, reason: null })
     expect(after.body.rails.length).toBeGreaterThan(0)
+    // The emulator approves usd ach/wire and eur sepa but reports no aed rail: aed stays closed.
+    expect(after.body.virtualAccountCurrencies).toEqual(['usd', 'eur'])
     expect(after.body.rails[0]).toEqual({
       currency: expect.any(String),
       paymentRail: expect.any(String),

@@ -40,7 +40,13 @@ describe('kycBlockReason', () => {
 describe('evaluateCapabilities', () => {
   it('grants virtual accounts and transfers when approved, with a copy of the rails', () => {
     const result = evaluateCapabilities({ kyc: kyc('approved'), rails })
-    expect(result).toEqual({ virtualAccounts: true, transfers: true, reason: null, rails })
+    expect(result).toEqual({
+      virtualAccounts: true,
+      transfers: true,
+      reason: null,
+      rails,
+      virtualAccountCurrencies: ['usd'],
+    })
     expect(result.rails).not.toBe(rails)
     expect(result.rails[0]).not.toBe(rails[0])
   })
@@ -63,6 +69,7 @@ describe('evaluateCapabilities', () => {
       transfers: true,
       reason: null,
       rails: [],
+      virtualAccountCurrencies: ['usd', 'eur', 'aed'],
     })
   })
 })

@@ -41,8 +41,15 @@ export { type RailsRefresh, decideRailsRefresh } from './rails-refresh.js'
 export {
   type RailStatus,
   type Capabilities,
+  type VirtualAccountCurrency,
+  type VirtualAccountSourceRails,
+  type VirtualAccountRailRule,
+  type VirtualAccountDecision,
   RAIL_APPROVED_STATUS,
+  VIRTUAL_ACCOUNT_CURRENCIES,
+  VIRTUAL_ACCOUNT_RAIL_RULES,
   evaluateCapabilities,
   canUseRail,
+  decideVirtualAccount,
   kycBlockReason,
 } from './capabilities.js'

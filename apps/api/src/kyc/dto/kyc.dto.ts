@@ -2,9 +2,11 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger'
 import {
   KYC_STATUSES,
   KYC_SUB_STATUSES,
+  VIRTUAL_ACCOUNT_CURRENCIES,
   type KycStatus,
   type KycSubStatus,
   type ObservationSource,
+  type VirtualAccountCurrency,
 } from '@align-kyc/domain'
 import type { KycView, LinkResult } from '../kyc.service.js'
 import { createKycSessionSchema, simulateSchema } from './kyc.schema.js'
@@ -61,6 +63,16 @@ export class CapabilitiesDto {
   @ApiProperty({ nullable: true, type: String, description: 'Why not, in words; null when allowed' })
   reason!: string | null
   @ApiProperty({ type: [RailDto], description: "Align's status_breakdown as last seen" }) rails!: RailDto[]
+  @ApiProperty({
+    enum: VIRTUAL_ACCOUNT_CURRENCIES,
+    isArray: true,
+    example: ['usd', 'eur'],
+    description:
+      'Source currencies a virtual account may be opened in now, in the order usd, eur, aed: usd needs an ' +
+      'approved ach or wire rail (or swift, for sourceRails swift), eur sepa, aed uaefts; with no ' +
+      'status_breakdown at all, KYC approval alone decides. Empty unless KYC is approved.',
+  })
+  virtualAccountCurrencies!: VirtualAccountCurrency[]
 }
 
 export class SimulateDto {
