@@ -315,8 +315,8 @@ describe('KYC links, status, sync, capabilities, simulate (e2e)', () => {
     const after = await request(stack.url).get(`/v1/customers/${c.id}/capabilities`).set(AUTH).expect(200)
     expect(after.body).toMatchObject({ virtualAccounts: true, transfers: true, reason: null })
     expect(after.body.rails.length).toBeGreaterThan(0)
-    // The emulator approves usd ach/wire and eur sepa but reports no aed rail: aed stays closed.
-    expect(after.body.virtualAccountCurrencies).toEqual(['usd', 'eur'])
+    // The emulator reports every rail it knows (usd ach/wire/swift, eur sepa, aed uaefts) as approved.
+    expect(after.body.virtualAccountCurrencies).toEqual(['usd', 'eur', 'aed'])
     expect(after.body.rails[0]).toEqual({
       currency: expect.any(String),
       paymentRail: expect.any(String),

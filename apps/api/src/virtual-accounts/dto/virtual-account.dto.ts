@@ -29,7 +29,7 @@ export class CreateVirtualAccountDto {
   destinationNetwork!: VirtualAccountNetwork
 
   @ApiProperty({
-    example: '0x742d35Cc6634C0532925a3b844Bc9e7595f0aB42',
+    example: '0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed',
     maxLength: 128,
     description:
       'The wallet, valid for the network: EVM hex (EIP-55 checksum when mixed case), Solana base58 (32 bytes), Tron base58check',
