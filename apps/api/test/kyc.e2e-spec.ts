@@ -481,7 +481,7 @@ describe('KYC links, status, sync, capabilities, simulate (e2e)', () => {
     }
   })
 
-  it('in production the sandbox route does not exist (404)', async () => {
+  it('in production the sandbox routes do not exist (404)', async () => {
     const prod = await ServiceProcess.start(
       serviceEnv(stack.emulator, stack.db.url, { ALIGN_ENVIRONMENT: 'production', NODE_ENV: 'production' }),
     )
@@ -493,6 +493,12 @@ describe('KYC links, status, sync, capabilities, simulate (e2e)', () => {
         .send({ action: 'kyc.status.approve' })
         .expect(404)
       expect(res.body.code).toBe('not_found')
+      const va = await request(prod.url)
+        .post(`/v1/sandbox/customers/${c.id}/virtual-accounts/${c.id}/simulate`)
+        .set(AUTH)
+        .send({ action: 'issue_pending_virtual_account' })
+        .expect(404)
+      expect(va.body.code).toBe('not_found')
     } finally {
       await prod.stop()
     }

@@ -6,7 +6,12 @@ import { createCustomer, eventually } from './support/webhooks.js'
 const CREATE = 'POST /v0/customers/:id/virtual-account'
 const LIST = 'GET /v0/customers/:id/virtual-account'
 const EVM = '0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed'
-const usd = { sourceCurrency: 'usd', destinationToken: 'usdc', destinationNetwork: 'polygon', destinationAddress: EVM }
+const usd = {
+  sourceCurrency: 'usd',
+  destinationToken: 'usdc',
+  destinationNetwork: 'polygon',
+  destinationAddress: EVM,
+}
 
 describe('virtual accounts (e2e)', () => {
   const f = eachTestFixture()
@@ -95,12 +100,23 @@ describe('virtual accounts (e2e)', () => {
       expect(caps.body.virtualAccountCurrencies).toEqual(['usd', 'eur'])
       await open(c.id, { ...usd, sourceCurrency: 'eur' }).expect(201)
       const aed = await open(c.id, { ...usd, sourceCurrency: 'aed' }).expect(409)
-      expect(aed.body).toMatchObject({ code: 'rail_not_approved', currency: 'aed', requiredRails: ['uaefts'] })
+      expect(aed.body).toMatchObject({
+        code: 'rail_not_approved',
+        currency: 'aed',
+        requiredRails: ['uaefts'],
+      })
       const swift = await open(c.id, { ...usd, sourceRails: 'swift' }).expect(409)
-      expect(swift.body).toMatchObject({ code: 'rail_not_approved', currency: 'usd', requiredRails: ['swift'] })
+      expect(swift.body).toMatchObject({
+        code: 'rail_not_approved',
+        currency: 'usd',
+        requiredRails: ['swift'],
+      })
       expect(creates()).toBe(1)
 
-      const list = await request(service.url).get(`/v1/customers/${c.id}/virtual-accounts`).set(AUTH).expect(200)
+      const list = await request(service.url)
+        .get(`/v1/customers/${c.id}/virtual-accounts`)
+        .set(AUTH)
+        .expect(200)
       expect(list.body.items.map((a: { sourceCurrency: string }) => a.sourceCurrency)).toEqual(['eur'])
     })
 
@@ -136,7 +152,10 @@ describe('virtual accounts (e2e)', () => {
         [{ ...usd, destinationAddress: '0x5aaeb6053F3E94C9b9A09f33669435E7Ef1BeAed' }, 'destinationAddress'],
         [{ ...usd, destinationAddress: '0x1234' }, 'destinationAddress'],
         [{ ...usd, destinationNetwork: 'solana', destinationAddress: EVM }, 'destinationAddress'],
-        [{ ...usd, destinationNetwork: 'tron', destinationAddress: 'TR7NHqjeKQxGTCi8q8ZY4pL8otSzgjLj6u' }, 'destinationAddress'],
+        [
+          { ...usd, destinationNetwork: 'tron', destinationAddress: 'TR7NHqjeKQxGTCi8q8ZY4pL8otSzgjLj6u' },
+          'destinationAddress',
+        ],
         [{ ...usd, sourceCurrency: 'gbp' }, 'sourceCurrency'],
         [{ ...usd, sourceCurrency: 'eur', sourceRails: 'swift' }, 'sourceRails'],
         [{ ...usd, extra: 1 }, 'extra'],
@@ -160,7 +179,11 @@ describe('virtual accounts (e2e)', () => {
       }).expect(201)
       expect(creates()).toBe(2)
 
-      await request(service.url).post('/v1/customers/not-a-uuid/virtual-accounts').set(AUTH).send(usd).expect(400)
+      await request(service.url)
+        .post('/v1/customers/not-a-uuid/virtual-accounts')
+        .set(AUTH)
+        .send(usd)
+        .expect(400)
       const unknown = '00000000-0000-4000-8000-000000000000'
       expect((await open(unknown).expect(404)).body.code).toBe('customer_not_found')
       const missing = await request(service.url)
@@ -180,7 +203,9 @@ describe('virtual accounts (e2e)', () => {
       const lost = await open(c.id).expect(503)
       expect(lost.body.code).toBe('upstream_unavailable')
       expect(f.emulator.virtualAccounts(c.alignCustomerId)).toHaveLength(1)
-      expect((await request(service.url).get(`/v1/customers/${c.id}/virtual-accounts`).set(AUTH)).body.items).toEqual([])
+      expect(
+        (await request(service.url).get(`/v1/customers/${c.id}/virtual-accounts`).set(AUTH)).body.items,
+      ).toEqual([])
 
       f.emulator.clearFaults()
       const recovered = await open(c.id).expect(201)
@@ -191,7 +216,9 @@ describe('virtual accounts (e2e)', () => {
       // The webhook arriving afterwards only refreshes it.
       f.emulator.holdWebhooks('virtual_account.created', false)
       await eventually('webhook processed', async () => {
-        const d = await f.prisma.webhookDelivery.findFirst({ where: { eventType: 'virtual_account.created' } })
+        const d = await f.prisma.webhookDelivery.findFirst({
+          where: { eventType: 'virtual_account.created' },
+        })
         return d?.status === 'processed' ? d : null
       })
       expect(await rows(c.id)).toHaveLength(1)
@@ -210,11 +237,16 @@ describe('virtual accounts (e2e)', () => {
 
       f.emulator.holdWebhooks('virtual_account.created', false)
       const d = await eventually('webhook processed', async () => {
-        const d = await f.prisma.webhookDelivery.findFirst({ where: { eventType: 'virtual_account.created' } })
+        const d = await f.prisma.webhookDelivery.findFirst({
+          where: { eventType: 'virtual_account.created' },
+        })
         return d?.status === 'processed' ? d : null
       })
       expect(d.outcome).toBe('matched_request')
-      const list = await request(service.url).get(`/v1/customers/${c.id}/virtual-accounts`).set(AUTH).expect(200)
+      const list = await request(service.url)
+        .get(`/v1/customers/${c.id}/virtual-accounts`)
+        .set(AUTH)
+        .expect(200)
       expect(list.body.items).toHaveLength(1)
       const again = await open(c.id).expect(200)
       expect(again.body.id).toBe(list.body.items[0].id)
@@ -235,7 +267,9 @@ describe('virtual accounts (e2e)', () => {
         return d?.status === 'ignored' ? d : null
       })
       expect(d.outcome).toBe('not requested by this service')
-      expect((await request(service.url).get(`/v1/customers/${c.id}/virtual-accounts`).set(AUTH)).body.items).toEqual([])
+      expect(
+        (await request(service.url).get(`/v1/customers/${c.id}/virtual-accounts`).set(AUTH)).body.items,
+      ).toEqual([])
     })
 
     it('answers 502 and leaves nothing when Align refuses the create; an unknown 5xx is retried by listing first', async () => {
@@ -286,7 +320,10 @@ describe('virtual accounts (e2e)', () => {
     f.emulator.setLatency(300, CREATE)
     const answers = await Promise.all(
       Array.from({ length: 50 }, (_, i) =>
-        request((i % 2 ? b : a).url).post(`/v1/customers/${c.id}/virtual-accounts`).set(AUTH).send(usd),
+        request((i % 2 ? b : a).url)
+          .post(`/v1/customers/${c.id}/virtual-accounts`)
+          .set(AUTH)
+          .send(usd),
       ),
     )
     expect(answers.map((r) => r.status).sort((x, y) => x - y)).toEqual([...Array(49).fill(200), 201])

@@ -95,7 +95,9 @@ function depositInstructions(account: AlignVirtualAccount): DepositInstructions 
     ...(isUsDepositInstructions(d)
       ? { us: { accountNumber: d.us.account_number, routingNumber: d.us.routing_number } }
       : {}),
-    ...(isIbanDepositInstructions(d) ? { iban: { bic: d.iban.bic ?? null, ibanNumber: d.iban.iban_number } } : {}),
+    ...(isIbanDepositInstructions(d)
+      ? { iban: { bic: d.iban.bic ?? null, ibanNumber: d.iban.iban_number } }
+      : {}),
     ...(isInternationalWireDepositInstructions(d)
       ? {
           internationalWire: {

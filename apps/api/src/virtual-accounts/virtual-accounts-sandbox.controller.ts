@@ -2,7 +2,11 @@ import { Body, Controller, HttpCode, Param, Post } from '@nestjs/common'
 import { ApiOkResponse, ApiTags } from '@nestjs/swagger'
 import { ApiProtected } from '../common/api-docs.js'
 import { UuidPipe } from '../common/uuid.pipe.js'
-import { SimulateVirtualAccountDto, VirtualAccountDto, toVirtualAccountDto } from './dto/virtual-account.dto.js'
+import {
+  SimulateVirtualAccountDto,
+  VirtualAccountDto,
+  toVirtualAccountDto,
+} from './dto/virtual-account.dto.js'
 import { VirtualAccountsService } from './virtual-accounts.service.js'
 
 /** Only mounted when ALIGN_ENVIRONMENT is sandbox or local (VirtualAccountsModule.forRoot): 404 in production. */

@@ -19,7 +19,10 @@ export class VirtualAccountsController {
   @Post()
   @HttpCode(201)
   @ApiCreatedResponse({ type: VirtualAccountDto, description: 'Opened at Align' })
-  @ApiOkResponse({ type: VirtualAccountDto, description: 'These parameters opened it before: the existing one' })
+  @ApiOkResponse({
+    type: VirtualAccountDto,
+    description: 'These parameters opened it before: the existing one',
+  })
   @ApiProtected(
     'validation_failed',
     'malformed_json',

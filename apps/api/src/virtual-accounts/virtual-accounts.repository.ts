@@ -142,7 +142,8 @@ export class VirtualAccountsRepository {
         return { kind: 'existing', account: toRecord(row) } as const
       }
       if (!lease) return { kind: 'busy' } as const
-      if (row) return { kind: 'claimed', lease, request: { requestId: row.id, params }, recover: true } as const
+      if (row)
+        return { kind: 'claimed', lease, request: { requestId: row.id, params }, recover: true } as const
       const requestId = randomUUID()
       await sql(
         `INSERT INTO virtual_accounts

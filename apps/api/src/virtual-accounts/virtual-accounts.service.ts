@@ -63,8 +63,7 @@ export class VirtualAccountsService implements OnModuleInit {
     customerId: string,
     dto: CreateVirtualAccountDto,
   ): Promise<{ account: VirtualAccountRecord; created: boolean }> {
-    const address = validateDestinationAddress(
-      dto.destinationNetwork, dto.destinationAddress)
+    const address = validateDestinationAddress(dto.destinationNetwork, dto.destinationAddress)
     if (!address.ok)
       throw new AppError('validation_failed', 'One or more fields are invalid.', {
         errors: [{ field: 'destinationAddress', message: address.message }],
@@ -82,7 +81,7 @@ export class VirtualAccountsService implements OnModuleInit {
     const refusal = gateRefusal(gate(customer, params))
     if (refusal) throw refusal
 
-    for (let look = 0; ; ) {
+    for (let look = 0; ;) {
       const claim = await this.accounts.claimCreate(params, this.leaseMs)
       if (claim.kind === 'existing') return { account: claim.account, created: false }
       if (claim.kind === 'busy') {
@@ -136,7 +135,8 @@ export class VirtualAccountsService implements OnModuleInit {
         // Unknown outcome: Align may have created it. Look now; every later claim looks first too.
         await this.accounts.markUnknown(request)
         const found = await this.findAtAlign(customer, request).catch(() => null)
-        if (found) return await this.recordOrThrow(request, found, lease, 'recovered after an unknown outcome')
+        if (found)
+          return await this.recordOrThrow(request, found, lease, 'recovered after an unknown outcome')
         this.logger.warn(
           `virtual-account create for customer ${customer.id}: outcome unknown (${e instanceof Error ? e.name : 'error'}); the next request or Align's webhook recovers it`,
         )
@@ -256,10 +256,15 @@ export class VirtualAccountsService implements OnModuleInit {
       if (!account) continue
       const request = group.requests.find((r) => matchesParams(account, r.params))
       if (!request)
-        return { status: 'ignored', outcome: `account of customer ${group.customerId} matches none of its requests` }
+        return {
+          status: 'ignored',
+          outcome: `account of customer ${group.customerId} matches none of its requests`,
+        }
       const recorded = await this.accounts.record(request.requestId, accountState(account), null)
       if (recorded?.created)
-        this.logger.log(`virtual account ${recorded.account.id} recorded from Align's webhook (the create's answer was lost)`)
+        this.logger.log(
+          `virtual account ${recorded.account.id} recorded from Align's webhook, before the create's answer (lost or still on its way)`,
+        )
       return { status: 'processed', outcome: 'matched_request' }
     }
     return { status: 'ignored', outcome: 'not requested by this service' }
@@ -278,7 +283,9 @@ function gate(customer: CustomerRecord, params: VirtualAccountParams): VirtualAc
 function gateRefusal(decision: VirtualAccountDecision): AppError | null {
   if (decision.allowed) return null
   if (decision.code === 'kyc_not_approved')
-    return new AppError('kyc_not_approved', `${decision.reason}.`, { members: { kycStatus: decision.kycStatus } })
+    return new AppError('kyc_not_approved', `${decision.reason}.`, {
+      members: { kycStatus: decision.kycStatus },
+    })
   return new AppError('rail_not_approved', `${decision.reason}.`, {
     members: { currency: decision.currency, requiredRails: decision.requiredRails },
   })
@@ -286,7 +293,9 @@ function gateRefusal(decision: VirtualAccountDecision): AppError | null {
 
 /** Align answered 4xx (other than 408/429): it did not create the account. */
 function isDefinitiveRefusal(e: unknown): boolean {
-  return e instanceof AlignApiError && e.status >= 400 && e.status < 500 && e.status !== 408 && e.status !== 429
+  return (
+    e instanceof AlignApiError && e.status >= 400 && e.status < 500 && e.status !== 408 && e.status !== 429
+  )
 }
 
 function alignBody(request: PendingRequest): AlignCreateVirtualAccountParams {

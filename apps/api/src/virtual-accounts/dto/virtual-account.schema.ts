@@ -15,7 +15,10 @@ export const createVirtualAccountSchema = z
     sourceCurrency: z.enum(VIRTUAL_ACCOUNT_CURRENCIES, oneOf('sourceCurrency', VIRTUAL_ACCOUNT_CURRENCIES)),
     sourceRails: z.literal('swift', { error: 'sourceRails must be swift (or left out)' }).optional(),
     destinationToken: z.enum(VIRTUAL_ACCOUNT_TOKENS, oneOf('destinationToken', VIRTUAL_ACCOUNT_TOKENS)),
-    destinationNetwork: z.enum(VIRTUAL_ACCOUNT_NETWORKS, oneOf('destinationNetwork', VIRTUAL_ACCOUNT_NETWORKS)),
+    destinationNetwork: z.enum(
+      VIRTUAL_ACCOUNT_NETWORKS,
+      oneOf('destinationNetwork', VIRTUAL_ACCOUNT_NETWORKS),
+    ),
     destinationAddress: z
       .string({ error: 'destinationAddress must be a string' })
       .trim()
