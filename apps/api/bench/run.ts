@@ -12,6 +12,7 @@
  *   burst       4. 1000 webhook deliveries for 10 customers (webhook-burst.ts)
  *   webhook     5. webhook ingestion with the worker on (webhook-ingestion.ts)
  *   scale       9. the hot statements at 1M customers vs 1k (scale.ts)
+ *   va         10. virtual accounts: added latency over Align's create, 50 identical at once (virtual-accounts.ts)
  *
  * Every section but the first three starts its own stack (emulator, fresh database, service
  * processes) and stops it, so no section's leftovers (a webhook backlog, a slow emulator) touch the
@@ -24,6 +25,7 @@ import os from 'node:os'
 import path from 'node:path'
 import { execFileSync } from 'node:child_process'
 import { benchColdLink } from './cold-link.js'
+import { benchVirtualAccounts } from './virtual-accounts.js'
 import { benchConcurrentLink } from './concurrent-link.js'
 import { benchFixedRate } from './fixed-rate.js'
 import { cleanup, installCleanupHandlers } from './lib/cleanup.js'
@@ -72,6 +74,9 @@ const options: BenchOptions = {
   scaleCustomers: num('BENCH_SCALE_CUSTOMERS', 1_000_000),
   scaleBaseCustomers: num('BENCH_SCALE_BASE', 1000),
   scaleSamples: Math.max(1, num('BENCH_SCALE_SAMPLES', 200)),
+  vaCustomers: num('BENCH_VA_CUSTOMERS', 200),
+  vaWarmup: num('BENCH_VA_WARMUP', 200),
+  vaConcurrent: num('BENCH_VA_CONCURRENT', 50),
 }
 const SECTIONS = [
   'memory',
@@ -83,6 +88,7 @@ const SECTIONS = [
   'burst',
   'webhook',
   'scale',
+  'va',
 ] as const
 type Section = (typeof SECTIONS)[number]
 const only = (process.env.BENCH_ONLY ?? '')
@@ -216,6 +222,7 @@ async function main(): Promise<void> {
   await section('burst', () => benchWebhookBurst(ctx))
   await section('webhook', () => benchWebhookIngestion(ctx))
   await section('scale', () => benchScale(ctx))
+  await section('va', () => benchVirtualAccounts(ctx))
 
   const order = (s: SectionResult) => Number(/^(\d+)\./.exec(s.title)?.[1] ?? 99)
   sections.sort((a, b) => order(a) - order(b))

@@ -40,6 +40,10 @@ export type BenchOptions = {
   scaleCustomers: number
   scaleBaseCustomers: number
   scaleSamples: number
+  vaCustomers: number
+  /** Virtual accounts opened before the measured ones (not measured). */
+  vaWarmup: number
+  vaConcurrent: number
 }
 
 /** One section's outcome: printed rows, PASS/FAIL targets, and what goes into results.json under `key`. */
