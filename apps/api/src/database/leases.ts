@@ -36,11 +36,12 @@ export async function takeLease(sql: Sql, key: string, ms: number): Promise<Leas
   // a database crash could lose is only a lease (whose holder's record then finds it gone and waits
   // for whoever claims next) or a virtual-account request row (an account Align made meanwhile is
   // adopted on Align's 409 by the next request). Callers' claim transactions write nothing else.
-  await sql('SET LOCAL synchronous_commit TO OFF')
+  // set_config(..., true) is SET LOCAL, folded into the insert to save a round trip.
   const params = [key, randomUUID(), Math.ceil(ms)]
   const inserted = await sql<{ claim_id: string }>(
     `INSERT INTO leases (key, claim_id, expires_at)
-     VALUES ($1, $2::uuid, now() + $3::int * interval '1 millisecond')
+     SELECT $1, $2::uuid, now() + $3::int * interval '1 millisecond'
+       FROM (SELECT set_config('synchronous_commit', 'off', true)) async_commit
      ON CONFLICT (key) DO NOTHING
      RETURNING claim_id::text AS claim_id`,
     params,

@@ -132,6 +132,30 @@ export class VirtualAccountsRepository {
   async claimCreate(params: VirtualAccountParams, leaseMs: number): Promise<CreateClaim> {
     return this.prisma.sql.transaction(async (sql) => {
       const lease = await takeLease(sql, leaseKey(params), leaseMs)
+      if (lease) {
+        // The common case first: a new parameter set, written as a request in the same statement.
+        const requestId = randomUUID()
+        const inserted = await sql(
+          `INSERT INTO virtual_accounts
+             (id, customer_id, params_key, source_currency, source_rails, destination_token,
+              destination_network, destination_address)
+           VALUES ($1::uuid, $2::uuid, $3, $4, $5, $6, $7, $8)
+           ON CONFLICT (customer_id, params_key) DO NOTHING
+           RETURNING 1 AS inserted`,
+          [
+            requestId,
+            params.customerId,
+            params.paramsKey,
+            params.sourceCurrency,
+            params.sourceRails,
+            params.destinationToken,
+            params.destinationNetwork,
+            params.destinationAddress,
+          ],
+        )
+        if (inserted.length)
+          return { kind: 'claimed', lease, request: { requestId, params }, recover: false } as const
+      }
       const rows = await sql<AccountRow>(
         `SELECT ${COLUMNS} FROM virtual_accounts v WHERE v.customer_id = $1::uuid AND v.params_key = $2`,
         [params.customerId, params.paramsKey],
@@ -141,27 +165,12 @@ export class VirtualAccountsRepository {
         if (lease) await endLease(sql, lease)
         return { kind: 'existing', account: toRecord(row) } as const
       }
-      if (!lease) return { kind: 'busy' } as const
-      if (row)
-        return { kind: 'claimed', lease, request: { requestId: row.id, params }, recover: true } as const
-      const requestId = randomUUID()
-      await sql(
-        `INSERT INTO virtual_accounts
-           (id, customer_id, params_key, source_currency, source_rails, destination_token,
-            destination_network, destination_address)
-         VALUES ($1::uuid, $2::uuid, $3, $4, $5, $6, $7, $8)`,
-        [
-          requestId,
-          params.customerId,
-          params.paramsKey,
-          params.sourceCurrency,
-          params.sourceRails,
-          params.destinationToken,
-          params.destinationNetwork,
-          params.destinationAddress,
-        ],
-      )
-      return { kind: 'claimed', lease, request: { requestId, params }, recover: false } as const
+      if (!lease || !row) {
+        // Held by another claim (or, without the lease, a request dropped just now): wait and look again.
+        if (lease) await endLease(sql, lease)
+        return { kind: 'busy' } as const
+      }
+      return { kind: 'claimed', lease, request: { requestId: row.id, params }, recover: true } as const
     })
   }
 
