@@ -47,14 +47,14 @@ export class EventsRepository {
    * lock, so one relay at a time over all instances; the next one starts after this one's commit
    * and so sees what it wrote), numbers up to `limit` committed events that have no position yet in
    * insertion order (a customer's in `sequence` order) from the feed's counter, and fans each one
-   * out as a pending delivery to every enabled endpoint that takes its type. Returns how many
+   * out as a pending delivery to every enabled endpoint that takes its type (retried for `retryForMs`). Returns how many
    * events were positioned and how many deliveries made (a delivery notification is sent then).
    *
    * Why this cannot skip: a poller has seen position p only after the relay step that assigned it
    * committed; every later step commits after it and numbers above it. An event committed late is
    * simply numbered by a later step (docs/adr/006-event-feed-positions.md).
    */
-  async relayStep(limit: number): Promise<{ positioned: number; deliveries: number }> {
+  async relayStep(limit: number, retryForMs: number): Promise<{ positioned: number; deliveries: number }> {
     return this.prisma.sql.transaction(async (sql) => {
       await sql('SELECT pg_advisory_xact_lock($1::bigint)', [RELAY_LOCK])
       const positioned = await sql<{ id: string }>(
@@ -74,8 +74,10 @@ export class EventsRepository {
       if (positioned.length === 0) return { positioned: 0, deliveries: 0 }
       const made = await sql<{ n: number }>(
         `WITH d AS (
-           INSERT INTO event_deliveries (endpoint_id, event_id, customer_id, sequence, position, next_attempt_at)
-           SELECT ep.id, e.id, e.customer_id, e.sequence, e.position, now()
+           INSERT INTO event_deliveries
+             (endpoint_id, event_id, customer_id, sequence, position, next_attempt_at, retry_until)
+           SELECT ep.id, e.id, e.customer_id, e.sequence, e.position, now(),
+                  now() + $2::bigint * interval '1 millisecond'
              FROM events e
              JOIN webhook_endpoints ep
                ON ep.status = 'enabled' AND (cardinality(ep.event_types) = 0 OR e.type = ANY (ep.event_types))
@@ -83,7 +85,7 @@ export class EventsRepository {
            RETURNING 1
          )
          SELECT count(*)::int AS n FROM d`,
-        [positioned.map((r) => r.id)],
+        [positioned.map((r) => r.id), retryForMs],
       )
       const deliveries = made[0]?.n ?? 0
       if (deliveries > 0) await sql(`SELECT pg_notify('${DELIVERIES_CHANNEL}', '')`)

@@ -10,12 +10,15 @@ export function encodeFeedCursor(position: string): string {
   return Buffer.from(`p${position}`).toString('base64url')
 }
 
-/** The position in a cursor this API returned; 400 validation_failed (field `after`) otherwise. */
-export function decodeFeedCursor(cursor: string): string {
+/**
+ * The position in a cursor this API returned; 400 validation_failed naming `field` (the feed's
+ * `after`, the deliveries list's `cursor`) otherwise.
+ */
+export function decodeFeedCursor(cursor: string, field = 'after'): string {
   const m = /^p(0|[1-9]\d{0,17})$/.exec(Buffer.from(cursor, 'base64url').toString('utf8'))
   if (!m || encodeFeedCursor(m[1]!) !== cursor) {
     throw new AppError('validation_failed', 'The cursor is not one this API returned.', {
-      errors: [{ field: 'after', message: 'after must be a nextCursor value from a previous answer' }],
+      errors: [{ field, message: `${field} must be a nextCursor value from a previous answer` }],
     })
   }
   return m[1]!

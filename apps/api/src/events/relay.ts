@@ -1,4 +1,6 @@
-import { Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common'
+import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common'
+import { APP_CONFIG } from '../config/config.module.js'
+import type { AppConfig } from '../config/app-config.js'
 import { DatabaseHealth } from '../database/database-health.js'
 import { OutageLog } from '../database/outage-log.js'
 import { Rounds } from '../database/rounds.js'
@@ -23,6 +25,7 @@ export class EventRelay implements OnApplicationBootstrap, OnModuleDestroy {
     private readonly events: EventsRepository,
     private readonly signals: EventSignals,
     database: DatabaseHealth,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {
     const outage = new OutageLog(this.logger, database, 'the event relay tries again every second')
     this.rounds = new Rounds(() => this.drain(), {
@@ -52,7 +55,7 @@ export class EventRelay implements OnApplicationBootstrap, OnModuleDestroy {
 
   private async drain(): Promise<void> {
     for (;;) {
-      const step = await this.events.relayStep(EVENTS_POLICY.relayBatch)
+      const step = await this.events.relayStep(EVENTS_POLICY.relayBatch, this.config.events.retryForMs)
       if (step.deliveries > 0) this.signals.emit(DELIVERIES_CHANNEL)
       if (step.positioned < EVENTS_POLICY.relayBatch) return
     }

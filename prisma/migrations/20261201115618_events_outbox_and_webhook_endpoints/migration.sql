@@ -58,6 +58,7 @@ CREATE TABLE "event_deliveries" (
     "lease_until" TIMESTAMPTZ(3),
     "last_status_code" INTEGER,
     "last_error" TEXT,
+    "retry_until" TIMESTAMPTZ(3) NOT NULL,
     "created_at" TIMESTAMPTZ(3) NOT NULL DEFAULT CURRENT_TIMESTAMP,
     "delivered_at" TIMESTAMPTZ(3),
 
