@@ -198,4 +198,31 @@ describe('event feed (e2e)', () => {
     expect(byCustomer.size).toBe(customers)
     for (const sequences of byCustomer.values()) expect(sequences).toEqual([1, 2, 3])
   })
+
+  it('deletes events older than EVENT_RETENTION with their deliveries, once over two instances', async () => {
+    const env = { EVENT_RETENTION: '2s', EVENT_WEBHOOK_RETRY_BASE: '10s' }
+    const [one, two] = [await f.start(env), await f.start(env)] as [ServiceProcess, ServiceProcess]
+    // An endpoint nobody listens on: its deliveries stay pending until retention removes them.
+    await request(one.url)
+      .post('/v1/webhook-endpoints')
+      .set(AUTH)
+      .send({ url: 'http://127.0.0.1:9/' })
+      .expect(201)
+    for (let i = 0; i < 3; i++) await createCustomer(i % 2 ? one.url : two.url, `old${i}@example.com`)
+    const { nextCursor } = await feedPage(one.url)
+    expect(await f.prisma.eventDelivery.count()).toBe(3)
+    await eventually('old events deleted', async () => (await f.prisma.event.count()) === 0, 20_000)
+    expect(await f.prisma.eventDelivery.count()).toBe(0)
+    const deleted = [one, two]
+      .flatMap((s) => [...s.log.matchAll(/deleted (\d+) events older than/g)])
+      .reduce((sum, m) => sum + Number(m[1]), 0)
+    expect(deleted).toBe(3)
+    // The feed goes on after the cursor handed out before: positions never restart.
+    const c = await createCustomer(one.url, 'new@example.com')
+    const next = await eventually('the new event after the old cursor', async () => {
+      const page = await feedPage(two.url, { after: nextCursor })
+      return page.items.length ? page : null
+    })
+    expect(next.items.map((e) => [e.customerId, e.sequence])).toEqual([[c.id, 1]])
+  })
 })

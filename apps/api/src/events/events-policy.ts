@@ -30,10 +30,12 @@ export const EVENTS_POLICY = Object.freeze({
   responseBodyBytes: 4_096,
   /** After a rotation, the old secret keeps signing (a second signature) this long. */
   previousSecretMs: 24 * 60 * 60_000,
-  /** Retention runs this often on each instance; a lease makes one instance per minute do the work. */
-  retentionCheckMs: 10_000,
-  /** The retention lease: one run per this long over all instances (under a minute, as promised). */
-  retentionLeaseMs: 50_000,
+  /**
+   * Retention runs this often on each instance (or every half EVENT_RETENTION, if shorter); one
+   * instance at a time does the work (an advisory lock), so it runs at least once a minute whatever
+   * the number of instances.
+   */
+  retentionCheckMs: 30_000,
   /** Events deleted per retention statement (it loops), so no transaction grows large. */
   retentionBatch: 5_000,
 })

@@ -4,6 +4,7 @@ import { EventsController } from './events.controller.js'
 import { EventsRepository } from './events.repository.js'
 import { EventsService } from './events.service.js'
 import { EventRelay } from './relay.js'
+import { EventRetention } from './retention.js'
 import { EventSignals } from './signals.js'
 import { OutboundWorker } from './outbound-worker.js'
 import { WebhookEndpointsController } from './webhook-endpoints.controller.js'
@@ -22,6 +23,7 @@ import { WebhookEndpointsService } from './webhook-endpoints.service.js'
     EventsRepository,
     EventSignals,
     EventRelay,
+    EventRetention,
     WebhookEndpointsService,
     WebhookEndpointsRepository,
     EndpointSecrets,

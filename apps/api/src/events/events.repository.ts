@@ -1,6 +1,5 @@
 import { Injectable } from '@nestjs/common'
 import { PrismaService } from '../database/prisma.service.js'
-import { takeLease } from '../database/leases.js'
 import type { EventType } from './outbox.js'
 
 /** An event as the feed and the webhooks show it. */
@@ -22,6 +21,8 @@ export const DELIVERIES_CHANNEL = 'align_kyc_event_deliveries'
 
 /** Any constant: the advisory lock key that lets one relay run at a time over all instances. */
 const RELAY_LOCK = 1_702_017_001
+/** Any constant: one retention run at a time over all instances. */
+const RETENTION_LOCK = 1_702_017_003
 
 const EVENT_COLUMNS = `e.id::text AS id, e.type, e.customer_id::text AS "customerId", e.sequence, e.data,
   e.created_at AS "createdAt", e.position::text AS position`
@@ -94,25 +95,30 @@ export class EventsRepository {
   }
 
   /**
-   * Deletes events created before `cutoff` (and, by the foreign key, their deliveries), `batch` at a
-   * time, if this instance takes the retention lease (held `leaseMs`, never ended early: it is what
-   * keeps other instances from repeating the run within that time). Null when another instance holds
-   * it; else how many events were deleted.
+   * Deletes events created before `cutoff` (and, by the foreign key, their deliveries), `batch` per
+   * transaction, each under the retention lock taken with pg_try_advisory_xact_lock: an instance that
+   * finds another one at it stops (null), so the work is never done twice at once, and whoever
+   * runs next finds only what is new. Returns how many events were deleted.
    */
-  async deleteOlderThan(cutoff: Date, batch: number, leaseMs: number): Promise<number | null> {
-    const lease = await this.prisma.sql.transaction((sql) => takeLease(sql, 'event-retention', leaseMs))
-    if (!lease) return null
+  async deleteOlderThan(cutoff: Date, batch: number): Promise<number | null> {
     let total = 0
     for (;;) {
-      const rows = await this.prisma.sql.query<{ n: number }>(
-        `WITH d AS (
-           DELETE FROM events WHERE id IN (
-             SELECT id FROM events WHERE created_at < $1::timestamptz ORDER BY created_at LIMIT $2::int)
-           RETURNING 1)
-         SELECT count(*)::int AS n FROM d`,
-        [cutoff, batch],
-      )
-      const n = rows[0]?.n ?? 0
+      const n = await this.prisma.sql.transaction(async (sql) => {
+        const [lock] = await sql<{ ok: boolean }>('SELECT pg_try_advisory_xact_lock($1::bigint) AS ok', [
+          RETENTION_LOCK,
+        ])
+        if (!lock?.ok) return null
+        const rows = await sql<{ n: number }>(
+          `WITH d AS (
+             DELETE FROM events WHERE id IN (
+               SELECT id FROM events WHERE created_at < $1::timestamptz ORDER BY created_at LIMIT $2::int)
+             RETURNING 1)
+           SELECT count(*)::int AS n FROM d`,
+          [cutoff, batch],
+        )
+        return rows[0]?.n ?? 0
+      })
+      if (n === null) return total > 0 ? total : null
       total += n
       if (n < batch) return total
     }

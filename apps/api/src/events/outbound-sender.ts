@@ -5,9 +5,7 @@ import { EVENTS_POLICY } from './events-policy.js'
 import { publicOnlyLookup, refusedAddress } from './url-guard.js'
 
 /** What one POST to an endpoint came to: `ok` is a 2xx within the deadline. */
-export type SendResult =
-  | { ok: true; status: number }
-  | { ok: false; status: number | null; error: string }
+export type SendResult = { ok: true; status: number } | { ok: false; status: number | null; error: string }
 
 /**
  * One HTTP POST per delivery on node's own http/https clients, on keep-alive agents (one per
@@ -50,7 +48,11 @@ export class OutboundSender {
         {
           method: 'POST',
           agent: secure ? this.agents.https : this.agents.http,
-          headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), ...headers },
+          headers: {
+            'content-type': 'application/json',
+            'content-length': Buffer.byteLength(body),
+            ...headers,
+          },
           ...(this.production ? { lookup: this.lookup } : {}),
         },
         (res) => {

@@ -31,7 +31,9 @@ export class SecretBox {
     const [v, id, iv, tag, ct] = sealed.split('.')
     const key = this.#keys.find((k) => k.id === id)?.key
     if (v !== 'v1' || !key || !iv || !tag || ct === undefined)
-      throw new Error('an endpoint secret is sealed under a key that is not configured (WEBHOOK_ENDPOINT_KEY)')
+      throw new Error(
+        'an endpoint secret is sealed under a key that is not configured (WEBHOOK_ENDPOINT_KEY)',
+      )
     const decipher = createDecipheriv('aes-256-gcm', key, Buffer.from(iv, 'base64url'))
     decipher.setAuthTag(Buffer.from(tag, 'base64url'))
     return Buffer.concat([decipher.update(Buffer.from(ct, 'base64url')), decipher.final()]).toString('utf8')

@@ -26,7 +26,9 @@ type Resolve = (host: string) => Promise<LookupAddress[]>
 
 const resolveAll: Resolve = (host) =>
   new Promise((resolve, reject) =>
-    dnsLookup(host, { all: true, verbatim: true }, (err, addresses) => (err ? reject(err) : resolve(addresses))),
+    dnsLookup(host, { all: true, verbatim: true }, (err, addresses) =>
+      err ? reject(err) : resolve(addresses),
+    ),
   )
 
 /**

@@ -101,11 +101,13 @@ export class WebhookEndpointsController {
   @HttpCode(202)
   @ApiOperation({ summary: 'Re-queue a failed delivery (due now, with a fresh retry window)' })
   @ApiAcceptedResponse({ description: 'Queued' })
-  @ApiProtected('validation_failed', 'endpoint_not_found', 'endpoint_delivery_not_found', 'delivery_not_retryable')
-  async retry(
-    @Param('id', UuidPipe) id: string,
-    @Param('eventId', UuidPipe) eventId: string,
-  ): Promise<void> {
+  @ApiProtected(
+    'validation_failed',
+    'endpoint_not_found',
+    'endpoint_delivery_not_found',
+    'delivery_not_retryable',
+  )
+  async retry(@Param('id', UuidPipe) id: string, @Param('eventId', UuidPipe) eventId: string): Promise<void> {
     await this.endpoints.retry(id, eventId)
   }
 }

@@ -128,7 +128,10 @@ export class WebhookEndpointsRepository {
 
   /** Deletes the endpoint and (by the foreign key) every delivery for it. False when there was none. */
   async delete(id: string): Promise<boolean> {
-    const rows = await this.prisma.sql.query('DELETE FROM webhook_endpoints WHERE id = $1::uuid RETURNING 1', [id])
+    const rows = await this.prisma.sql.query(
+      'DELETE FROM webhook_endpoints WHERE id = $1::uuid RETURNING 1',
+      [id],
+    )
     return rows.length === 1
   }
 
@@ -319,9 +322,10 @@ export class WebhookEndpointsRepository {
       'INSERT INTO generated_keys (name, key) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING',
       [name, randomBytes(32).toString('base64')],
     )
-    const rows = await this.prisma.sql.query<{ key: string }>('SELECT key FROM generated_keys WHERE name = $1', [
-      name,
-    ])
+    const rows = await this.prisma.sql.query<{ key: string }>(
+      'SELECT key FROM generated_keys WHERE name = $1',
+      [name],
+    )
     return Buffer.from(rows[0]!.key, 'base64')
   }
 }

@@ -81,7 +81,11 @@ export class WebhookEndpointsService {
   ): Promise<{ items: OutboundDeliveryRecord[]; nextCursor: string | null }> {
     const beforePosition = q.cursor === undefined ? undefined : decodeFeedCursor(q.cursor, 'cursor')
     await this.get(id)
-    const page = await this.endpoints.deliveries(id, { status: q.status, limit: q.limit ?? 20, beforePosition })
+    const page = await this.endpoints.deliveries(id, {
+      status: q.status,
+      limit: q.limit ?? 20,
+      beforePosition,
+    })
     const last = page.items.at(-1)
     return { items: page.items, nextCursor: page.hasMore && last ? encodeFeedCursor(last.position) : null }
   }
@@ -90,7 +94,10 @@ export class WebhookEndpointsService {
     await this.get(id)
     const result = await this.endpoints.requeue(id, eventId, this.config.events.retryForMs)
     if (result === 'not_found')
-      throw new AppError('endpoint_delivery_not_found', `Event ${eventId} was not delivered to endpoint ${id}.`)
+      throw new AppError(
+        'endpoint_delivery_not_found',
+        `Event ${eventId} was not delivered to endpoint ${id}.`,
+      )
     if (result === 'not_retryable')
       throw new AppError('delivery_not_retryable', 'Only a failed delivery can be re-queued.')
   }

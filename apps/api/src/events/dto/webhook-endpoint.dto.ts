@@ -40,7 +40,7 @@ export class UpdateEndpointDto {
 
   @ApiPropertyOptional({
     enum: ['enabled', 'disabled'],
-    description: "disabled: nothing is sent to it, and its pending deliveries are dropped (as failed)",
+    description: 'disabled: nothing is sent to it, and its pending deliveries are dropped (as failed)',
   })
   status?: EndpointStatus
 }
@@ -48,7 +48,8 @@ export class UpdateEndpointDto {
 export class EndpointDto {
   @ApiProperty({ format: 'uuid' }) id!: string
   @ApiProperty() url!: string
-  @ApiProperty({ enum: EVENT_TYPES, isArray: true, description: 'Empty: every type' }) eventTypes!: EventType[]
+  @ApiProperty({ enum: EVENT_TYPES, isArray: true, description: 'Empty: every type' })
+  eventTypes!: EventType[]
   @ApiProperty({ nullable: true, type: String }) description!: string | null
   @ApiProperty({ enum: ['enabled', 'disabled'] }) status!: EndpointStatus
   @ApiProperty({ format: 'date-time' }) createdAt!: string
@@ -57,7 +58,8 @@ export class EndpointDto {
 export class CreatedEndpointDto extends EndpointDto {
   @ApiProperty({
     example: 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw',
-    description: 'whsec_ + base64: verify deliveries with it (any Standard Webhooks library). Shown only here',
+    description:
+      'whsec_ + base64: verify deliveries with it (any Standard Webhooks library). Shown only here',
   })
   secret!: string
 }
@@ -68,7 +70,8 @@ export class EndpointListDto {
 
 export class RotatedSecretDto {
   @ApiProperty({
-    description: 'The new secret (shown only here); the old one keeps signing too, a second signature, for 24 h',
+    description:
+      'The new secret (shown only here); the old one keeps signing too, a second signature, for 24 h',
   })
   secret!: string
 }
