@@ -315,4 +315,50 @@ describe('outbound webhooks (e2e)', () => {
     }
     expect(ids.filter((id) => id === ids[0]).length).toBeGreaterThanOrEqual(2) // the one in flight, again
   })
+
+  it('two instances never send one event to one endpoint at once, and keep at most 4 in flight to it', async () => {
+    const [one, two] = [await f.start(), await f.start()] as [ServiceProcess, ServiceProcess]
+    await register(one)
+    receiver.delayMs = 150
+    const customers = await Promise.all(
+      Array.from({ length: 12 }, (_, i) => createCustomer(i % 2 ? one.url : two.url, `both${i}@example.com`)),
+    )
+    await Promise.all(customers.map((c, i) => changeKyc(i % 2 ? two : one, c, PENDING)))
+    await eventually(
+      'all delivered',
+      async () => (await f.prisma.eventDelivery.count({ where: { status: 'delivered' } })) === 24,
+      30_000,
+    )
+    expect(receiver.overlapped).toBeNull()
+    expect(receiver.maxInFlight).toBeLessThanOrEqual(4)
+    expect(receiver.maxInFlight).toBeGreaterThan(1) // customers do flow in parallel
+    expect(new Set(receiver.received.map((r) => r.headers['webhook-id'])).size).toBe(24)
+    for (const c of customers)
+      expect(
+        receiver
+          .events()
+          .filter((e) => e.customerId === c.id)
+          .map((e) => e.sequence),
+      ).toEqual([1, 2])
+  })
+
+  it('a dead endpoint does not slow a healthy one', async () => {
+    const svc = await f.start({ EVENT_WEBHOOK_TIMEOUT: '5s' })
+    const dead = await Receiver.start()
+    dead.answer = () => 'hang'
+    try {
+      await register(svc, { url: dead.url })
+      const healthy = await register(svc)
+      const started = Date.now()
+      await Promise.all(
+        Array.from({ length: 10 }, (_, i) => createCustomer(svc.url, `healthy${i}@example.com`)),
+      )
+      await eventually('healthy endpoint served', async () => receiver.received.length === 10)
+      expect(Date.now() - started).toBeLessThan(4_000) // well before the dead one's first timeout
+      expect(dead.received.length).toBe(4) // the dead endpoint holds only its own slots
+      expect((await deliveries(svc, healthy.id, { status: 'delivered' })).length).toBe(10)
+    } finally {
+      await dead.stop()
+    }
+  })
 })

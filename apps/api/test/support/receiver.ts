@@ -11,7 +11,14 @@ export type Received = { headers: http.IncomingHttpHeaders; body: string; at: nu
 export class Receiver {
   readonly received: Received[] = []
   answer: (r: Received) => number | 'hang' = () => 200
+  /** How long each answer waits. */
+  delayMs = 0
   connections = 0
+  /** The webhook-ids being answered right now, and the most at once. */
+  readonly inFlight = new Map<string, number>()
+  maxInFlight = 0
+  /** Set when one webhook-id was in flight twice at the same time. */
+  overlapped: string | null = null
   private readonly server = http.createServer((req, res) => {
     const chunks: Buffer[] = []
     req.on('data', (c: Buffer) => chunks.push(c))
@@ -20,7 +27,19 @@ export class Receiver {
       this.received.push(r)
       const a = this.answer(r)
       if (a === 'hang') return
-      res.writeHead(a, { 'content-type': 'text/plain' }).end(a === 200 ? 'ok' : 'nope')
+      const id = String(req.headers['webhook-id'])
+      if (this.inFlight.has(id)) this.overlapped = id
+      this.inFlight.set(id, (this.inFlight.get(id) ?? 0) + 1)
+      this.maxInFlight = Math.max(
+        this.maxInFlight,
+        [...this.inFlight.values()].reduce((x, y) => x + y, 0),
+      )
+      setTimeout(() => {
+        const n = this.inFlight.get(id)! - 1
+        if (n) this.inFlight.set(id, n)
+        else this.inFlight.delete(id)
+        res.writeHead(a, { 'content-type': 'text/plain' }).end(a === 200 ? 'ok' : 'nope')
+      }, this.delayMs)
     })
   })
 
