@@ -89,6 +89,30 @@ describe('event feed (e2e)', () => {
     expect((await f.prisma.customer.findUniqueOrThrow({ where: { id: c.id } })).eventSequence).toBe(3)
   })
 
+  it('shows an event in the feed tens of milliseconds after its commit (notified, not polled)', async () => {
+    const svc = await f.start()
+    const latencies: number[] = []
+    let after: string | undefined
+    for (let i = 0; i < 9; i++) {
+      await createCustomer(svc.url, `fast${i}@example.com`)
+      const committed = Date.now()
+      await eventually(
+        'the new event',
+        async () => {
+          const page = await feedPage(svc.url, after ? { after } : {})
+          after = page.nextCursor
+          return page.items.length > 0
+        },
+        5_000,
+        2,
+      )
+      latencies.push(Date.now() - committed)
+    }
+    latencies.sort((a, b) => a - b)
+    // The relay's fallback poll is 1 s: a median this low means the commit notification woke it.
+    expect(latencies[4]).toBeLessThan(150)
+  })
+
   it('emits nothing for a change that rolls back, and one event once it commits', async () => {
     const svc = await f.start()
     const c = await createCustomer(svc.url, 'rollback@example.com')

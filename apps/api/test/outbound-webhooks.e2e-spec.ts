@@ -103,6 +103,21 @@ describe('outbound webhooks (e2e)', () => {
     expect((await deliveries(svc, only.id)).length).toBe(1)
   })
 
+  it('delivers tens of milliseconds after the commit', async () => {
+    const svc = await f.start()
+    await register(svc)
+    const latencies: number[] = []
+    for (let i = 0; i < 9; i++) {
+      await createCustomer(svc.url, `quick${i}@example.com`)
+      const committed = Date.now()
+      await eventually('received', async () => receiver.received.length === i + 1, 5_000, 2)
+      latencies.push(receiver.received[i]!.at - committed)
+    }
+    latencies.sort((a, b) => a - b)
+    // The fallback polls are 0.5 s and 1 s: a median this low means the notifications did the work.
+    expect(latencies[4]).toBeLessThan(150)
+  })
+
   it("retries with backoff and holds a customer's later events behind a failing first one, not other customers'", async () => {
     const svc = await f.start({ EVENT_WEBHOOK_RETRY_BASE: '200ms' })
     const ep = await register(svc)
