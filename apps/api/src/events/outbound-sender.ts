@@ -22,7 +22,9 @@ export class OutboundSender {
     private readonly production: boolean,
     private readonly timeoutMs: number,
   ) {
-    const options = { keepAlive: true, maxSockets: EVENTS_POLICY.maxInFlightPerEndpoint }
+    // The claim bounds what is in flight per endpoint; the agent must not queue on top of it (a
+    // queued request would spend its deadline waiting for a socket), even for endpoints sharing a host.
+    const options = { keepAlive: true, maxSockets: EVENTS_POLICY.maxInFlight }
     this.agents = { http: new http.Agent(options), https: new https.Agent(options) }
   }
 
