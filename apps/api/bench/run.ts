@@ -20,6 +20,7 @@
  * database) exits 1. Everything started is cleaned up however the run ends (lib/cleanup.ts).
  * Knobs: bench/README.md.
  */
+import { randomBytes } from 'node:crypto'
 import { mkdir, writeFile } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
@@ -115,6 +116,8 @@ const SERVICE_SETTINGS: Record<string, string> = {
   LOG_LEVEL: 'warn',
   MIGRATE_ON_START: 'true',
   NODE_ENV: 'production',
+  // Required in production; a fresh one per run (the bench's databases are new each run).
+  WEBHOOK_ENDPOINT_KEY: randomBytes(32).toString('base64'),
   WEBHOOK_WORKER_INTERVAL: '2s',
   ...Object.fromEntries(
     (process.env.BENCH_SERVICE_ENV ?? '')

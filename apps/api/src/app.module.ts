@@ -9,6 +9,7 @@ import { TokenThrottlerGuard } from './common/throttler.guard.js'
 import type { AppConfig } from './config/app-config.js'
 import { AppConfigModule } from './config/config.module.js'
 import { DatabaseModule } from './database/database.module.js'
+import { EventsModule } from './events/events.module.js'
 import { HealthModule } from './health/health.module.js'
 import { CustomersModule } from './customers/customers.module.js'
 import { KycModule } from './kyc/kyc.module.js'
@@ -43,6 +44,7 @@ export class AppModule {
         VirtualAccountsModule.forRoot({ sandbox: config.align.environment !== 'production' }),
         WebhookHandlersModule,
         WebhooksModule,
+        EventsModule,
         ...(features ?? []),
       ],
       providers: [

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto'
 import request from 'supertest'
 import { AUTH, ServiceProcess, serviceEnv, startStack, testPrisma, type Stack } from './support/test-app.js'
 import { eventually } from './support/webhooks.js'
@@ -483,7 +484,11 @@ describe('KYC links, status, sync, capabilities, simulate (e2e)', () => {
 
   it('in production the sandbox routes do not exist (404)', async () => {
     const prod = await ServiceProcess.start(
-      serviceEnv(stack.emulator, stack.db.url, { ALIGN_ENVIRONMENT: 'production', NODE_ENV: 'production' }),
+      serviceEnv(stack.emulator, stack.db.url, {
+        ALIGN_ENVIRONMENT: 'production',
+        NODE_ENV: 'production',
+        WEBHOOK_ENDPOINT_KEY: randomBytes(32).toString('base64'),
+      }),
     )
     try {
       const c = await testPrisma(stack.db.url).customer.findFirstOrThrow()

@@ -2,7 +2,10 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
 import request from 'supertest'
+import { Webhook } from 'standardwebhooks'
+import { Receiver } from './support/receiver.js'
 import { ServiceProcess } from './support/test-app.js'
+import { eventually } from './support/webhooks.js'
 
 /**
  * The embedded defaults, as `npm start` runs them: PGlite on disk, the built-in Align emulator,
@@ -55,6 +58,48 @@ describe('embedded defaults smoke (PGlite + built-in emulator)', () => {
     expect(approved.body.status).toBe('approved')
     const caps = await request(svc.url).get(`/v1/customers/${c.body.id}/capabilities`).set(AUTH).expect(200)
     expect(caps.body.virtualAccounts).toBe(true)
+  })
+
+  it('puts every change in the feed and pushes it, signed, to a registered endpoint', async () => {
+    const receiver = await Receiver.start()
+    try {
+      const ep = await request(svc.url)
+        .post('/v1/webhook-endpoints')
+        .set(AUTH)
+        .send({ url: receiver.url })
+        .expect(201)
+      const c = await request(svc.url)
+        .post('/v1/customers')
+        .set(AUTH)
+        .send({ email: 'events@example.com', type: 'corporate', companyName: 'E' })
+        .expect(201)
+      await request(svc.url)
+        .post(`/v1/sandbox/customers/${c.body.id}/simulate`)
+        .set(AUTH)
+        .send({ action: 'kyc.status.approve' })
+        .expect(200)
+      // Positioned a moment after commit (the relay), hence the wait.
+      const feed = await eventually('both in the feed', async () => {
+        const res = await request(svc.url)
+          .get('/v1/events')
+          .query({ customerId: c.body.id })
+          .set(AUTH)
+          .expect(200)
+        return res.body.items.length === 2 ? res : null
+      })
+      expect(feed.body.items.map((e: { type: string; sequence: number }) => [e.type, e.sequence])).toEqual([
+        ['customer.created', 1],
+        ['customer.kyc.updated', 2],
+      ])
+      await eventually('both delivered', async () => receiver.received.length === 2)
+      const wh = new Webhook(ep.body.secret)
+      receiver.received.forEach((r) =>
+        expect(wh.verify(r.body, r.headers as Record<string, string>)).toBeTruthy(),
+      )
+      expect(receiver.events()).toEqual(feed.body.items)
+    } finally {
+      await receiver.stop()
+    }
   })
 
   it('keeps its data, and the built-in Align its customers and links, across a restart', async () => {

@@ -8,6 +8,12 @@ import { findPrismaDir } from '../src/database/migrator/migrator.js'
 import { createCustomerSchema, listCustomersQuerySchema } from '../src/customers/dto/customer.schema.js'
 import { createKycSessionSchema, simulateSchema } from '../src/kyc/dto/kyc.schema.js'
 import { listDeliveriesQuerySchema } from '../src/webhooks/dto/delivery.schema.js'
+import { listEventsQuerySchema } from '../src/events/dto/event.schema.js'
+import {
+  createEndpointSchema,
+  listEndpointDeliveriesQuerySchema,
+  updateEndpointSchema,
+} from '../src/events/dto/webhook-endpoint.schema.js'
 import { admin, createTestDatabase, urlFor } from './support/databases.js'
 import { AUTH, ServiceProcess, runToExit, serviceEnv, testPrisma, TOKEN } from './support/test-app.js'
 
@@ -149,7 +155,8 @@ describe('start-up, configuration, health, logs, shutdown (e2e)', () => {
       const doc = (await request(svc.url).get('/docs-json').expect(200)).body
       const refd = (schema: { $ref?: string }) =>
         schema.$ref ? doc.components.schemas[schema.$ref.split('/').pop()!] : schema
-      const body = (path: string) => refd(doc.paths[path].post.requestBody.content['application/json'].schema)
+      const body = (path: string, method = 'post') =>
+        refd(doc.paths[path][method].requestBody.content['application/json'].schema)
       const query = (path: string) =>
         (doc.paths[path].get.parameters as { in: string; name: string; required?: boolean }[]).filter(
           (p) => p.in === 'query',
@@ -158,12 +165,14 @@ describe('start-up, configuration, health, logs, shutdown (e2e)', () => {
         const json = z.toJSONSchema(schema, { io: 'input' }) as { properties: object; required?: string[] }
         return { names: Object.keys(json.properties).sort(), required: (json.required ?? []).sort() }
       }
-      for (const [path, schema] of [
+      for (const [path, schema, method] of [
         ['/v1/customers', createCustomerSchema],
         ['/v1/customers/{id}/kyc-sessions', createKycSessionSchema],
         ['/v1/sandbox/customers/{id}/simulate', simulateSchema],
+        ['/v1/webhook-endpoints', createEndpointSchema],
+        ['/v1/webhook-endpoints/{id}', updateEndpointSchema, 'patch'],
       ] as const) {
-        const documented = body(path)
+        const documented = body(path, method)
         expect({
           path,
           names: Object.keys(documented.properties).sort(),
@@ -173,6 +182,8 @@ describe('start-up, configuration, health, logs, shutdown (e2e)', () => {
       for (const [path, schema] of [
         ['/v1/customers', listCustomersQuerySchema],
         ['/v1/webhooks/deliveries', listDeliveriesQuerySchema],
+        ['/v1/events', listEventsQuerySchema],
+        ['/v1/webhook-endpoints/{id}/deliveries', listEndpointDeliveriesQuerySchema],
       ] as const) {
         const documented = query(path)
         expect({
@@ -199,6 +210,9 @@ describe('start-up, configuration, health, logs, shutdown (e2e)', () => {
         '/v1/customers/{id}/kyc/sync',
         '/v1/customers/{id}/capabilities',
         '/v1/sandbox/customers/{id}/simulate',
+        '/v1/events',
+        '/v1/webhook-endpoints',
+        '/v1/webhook-endpoints/{id}/rotate-secret',
         '/health/live',
         '/health/ready',
       ]) {

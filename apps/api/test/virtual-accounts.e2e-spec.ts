@@ -79,6 +79,18 @@ describe('virtual accounts (e2e)', () => {
       expect(one.body).toEqual(res.body)
       const caps = await request(service.url).get(`/v1/customers/${c.id}/capabilities`).set(AUTH).expect(200)
       expect(caps.body.virtualAccountCurrencies).toEqual(['usd', 'eur', 'aed'])
+
+      // One virtual_account.created event, its data the account as GET returns it; the repeat emits none.
+      const feed = await eventually('virtual_account.created in the feed', async () => {
+        const r = await request(service.url)
+          .get('/v1/events')
+          .query({ customerId: c.id, type: 'virtual_account.created' })
+          .set(AUTH)
+          .expect(200)
+        return r.body.items.length ? r.body.items : null
+      })
+      expect(feed).toHaveLength(1)
+      expect(feed[0].data).toEqual(res.body)
     })
 
     it('gates per rail: eur on sepa opens; aed and usd over swift need rails Align has not approved', async () => {
@@ -137,6 +149,15 @@ describe('virtual accounts (e2e)', () => {
         status: 'active',
         depositInstructions: { currency: 'aed', iban: { ibanNumber: expect.any(String) } },
       })
+      const updated = await eventually('virtual_account.updated in the feed', async () => {
+        const r = await request(service.url)
+          .get('/v1/events')
+          .query({ customerId: c.id, type: 'virtual_account.updated' })
+          .set(AUTH)
+          .expect(200)
+        return r.body.items.length ? r.body.items : null
+      })
+      expect(updated.map((e: { data: { status: string } }) => e.data.status)).toEqual(['active'])
       const bad = await request(service.url)
         .post(`/v1/sandbox/customers/${c.id}/virtual-accounts/${res.body.id}/simulate`)
         .set(AUTH)

@@ -9,6 +9,9 @@ export type ErrorCode =
   | 'not_found'
   | 'customer_not_found'
   | 'delivery_not_found'
+  | 'endpoint_not_found'
+  | 'endpoint_delivery_not_found'
+  | 'url_not_allowed'
   | 'kyc_already_approved'
   | 'kyc_not_approved'
   | 'rail_not_approved'
@@ -33,6 +36,9 @@ export const ERROR_TABLE: Readonly<Record<ErrorCode, { status: number; title: st
   not_found: { status: 404, title: 'Not found' },
   customer_not_found: { status: 404, title: 'Customer not found' },
   delivery_not_found: { status: 404, title: 'Webhook delivery not found' },
+  endpoint_not_found: { status: 404, title: 'Webhook endpoint not found' },
+  endpoint_delivery_not_found: { status: 404, title: 'No delivery of this event to this endpoint' },
+  url_not_allowed: { status: 400, title: 'Webhook endpoint URL not allowed' },
   kyc_already_approved: { status: 409, title: 'KYC already approved' },
   kyc_not_approved: { status: 409, title: 'KYC not approved' },
   rail_not_approved: { status: 409, title: 'No approved payment rail for the currency' },

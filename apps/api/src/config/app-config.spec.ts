@@ -93,6 +93,13 @@ describe('loadConfig', () => {
     [{ RECONCILE_INTERVAL: 'never' }, 'RECONCILE_INTERVAL'],
     [{ WEBHOOK_COALESCE_WINDOW: 'a while' }, 'WEBHOOK_COALESCE_WINDOW'],
     [{ ALIGN_WEBHOOK_URL: 'not a url' }, 'ALIGN_WEBHOOK_URL'],
+    [{ NODE_ENV: 'production', API_KEYS: 't' }, 'WEBHOOK_ENDPOINT_KEY'],
+    [{ WEBHOOK_ENDPOINT_KEY: 'c2hvcnQ=' }, 'WEBHOOK_ENDPOINT_KEY'],
+    [{ WEBHOOK_ENDPOINT_KEY: ' , ' }, 'WEBHOOK_ENDPOINT_KEY'],
+    [{ EVENT_RETENTION: '0' }, 'EVENT_RETENTION'],
+    [{ EVENT_WEBHOOK_TIMEOUT: 'long' }, 'EVENT_WEBHOOK_TIMEOUT'],
+    [{ EVENT_WEBHOOK_RETRY_BASE: '-1s' }, 'EVENT_WEBHOOK_RETRY_BASE'],
+    [{ EVENT_WEBHOOK_RETRY_FOR: 'forever' }, 'EVENT_WEBHOOK_RETRY_FOR'],
   ])('rejects %j naming %s in one line', (env, name) => {
     expect(() => loadConfig(env)).toThrow(ConfigError)
     try {

@@ -42,6 +42,22 @@ export type AppConfig = {
   bodyLimitBytes: number
   reconcile: { afterMs: number; intervalMs: number; batchSize: number }
   webhookWorker: { intervalMs: number; maxAttempts: number; coalesceWindowMs: number }
+  /** Events for the product's own systems (the feed and outbound webhooks). */
+  events: {
+    /** Events older than this are deleted (EVENT_RETENTION). */
+    retentionMs: number
+    /** An endpoint must answer 2xx within this (EVENT_WEBHOOK_TIMEOUT). */
+    webhookTimeoutMs: number
+    /** First retry after about this long, doubling (EVENT_WEBHOOK_RETRY_BASE). */
+    retryBaseMs: number
+    /** A delivery is retried this long after its event, then `failed` (EVENT_WEBHOOK_RETRY_FOR). */
+    retryForMs: number
+    /**
+     * AES-256 keys for endpoint secrets (WEBHOOK_ENDPOINT_KEY), the first encrypts; null outside
+     * production when unset: a generated key kept in the database is used.
+     */
+    endpointKeys: Buffer[] | null
+  }
   /** After a write fails for lack of disk space, /health/ready answers 503 this long (0: not at all). */
   readinessDiskFullHoldMs: number
 }
@@ -219,6 +235,26 @@ const duration = (fallback: string, zero: 'refused' | 'allowed' | 'off' = 'refus
       return ms
     })
 
+/** Base64 (or hex) AES-256 keys, 32 bytes each, comma-separated; never echoed in a message. */
+const keyList = nonEmptyList('keys').transform((keys, ctx) => {
+  if (keys === undefined) return undefined
+  const out: Buffer[] = []
+  for (const [i, k] of keys.entries()) {
+    const key = /^[0-9a-f]{64}$/i.test(k) ? Buffer.from(k, 'hex') : Buffer.from(k, 'base64')
+    if (key.length !== 32 || (!/^[0-9a-f]{64}$/i.test(k) && key.toString('base64') !== k)) {
+      ctx.addIssue({
+        code: 'custom',
+        message:
+          `key ${i + 1} of ${keys.length} is not 32 bytes in base64 or hex ` +
+          '(generate one with: openssl rand -base64 32)',
+      })
+      return z.NEVER
+    }
+    out.push(key)
+  }
+  return out
+})
+
 const bool = (fallback: boolean) =>
   z
     .string()
@@ -309,6 +345,11 @@ const envSchema = z.object({
   WEBHOOK_MAX_ATTEMPTS: int(1, 100, 12),
   READINESS_DISK_FULL_HOLD: duration('30s', 'off'),
   WEBHOOK_COALESCE_WINDOW: duration('1s', 'allowed'),
+  EVENT_RETENTION: duration('30d'),
+  EVENT_WEBHOOK_TIMEOUT: duration('10s'),
+  EVENT_WEBHOOK_RETRY_BASE: duration('5s'),
+  EVENT_WEBHOOK_RETRY_FOR: duration('3d'),
+  WEBHOOK_ENDPOINT_KEY: keyList,
 })
 
 /**
@@ -383,6 +424,12 @@ export function loadConfig(env: Record<string, string | undefined>): AppConfig {
       'Invalid configuration: API_KEYS: required in production (comma-separated bearer tokens)',
     )
   }
+  if (production && !e.WEBHOOK_ENDPOINT_KEY) {
+    throw new ConfigError(
+      'Invalid configuration: WEBHOOK_ENDPOINT_KEY: required in production ' +
+        '(a base64 32-byte key that encrypts webhook endpoint secrets: openssl rand -base64 32)',
+    )
+  }
   const usingDevToken = apiKeys.length === 0
   if (usingDevToken) apiKeys = [DEV_API_TOKEN]
   const kycLink = linkPolicy(e.KYC_LINK_TTL, e.KYC_LINK_RENEWAL_MARGIN, env)
@@ -421,6 +468,13 @@ export function loadConfig(env: Record<string, string | undefined>): AppConfig {
       intervalMs: e.WEBHOOK_WORKER_INTERVAL,
       maxAttempts: e.WEBHOOK_MAX_ATTEMPTS,
       coalesceWindowMs: e.WEBHOOK_COALESCE_WINDOW,
+    },
+    events: {
+      retentionMs: e.EVENT_RETENTION,
+      webhookTimeoutMs: e.EVENT_WEBHOOK_TIMEOUT,
+      retryBaseMs: e.EVENT_WEBHOOK_RETRY_BASE,
+      retryForMs: e.EVENT_WEBHOOK_RETRY_FOR,
+      endpointKeys: e.WEBHOOK_ENDPOINT_KEY ?? null,
     },
     readinessDiskFullHoldMs: e.READINESS_DISK_FULL_HOLD,
   }

@@ -12,6 +12,8 @@ import {
   type CustomerRecord,
   type CustomerRow,
 } from '../kyc-state/customer.record.js'
+import { appendEvent } from '../events/outbox.js'
+import { toCustomerDto } from './dto/customer.dto.js'
 
 /** What gets stored for a customer Align has answered for. */
 export type NewCustomer = {
@@ -97,7 +99,9 @@ export class CustomersRepository {
    * Records the customer Align answered for, in one short transaction, if `lease` is still ours
    * (else null: it ran out and another creation took over; nothing written). If the Align customer
    * is already held here under another address (adopted earlier), that one is returned. Webhook
-   * deliveries that arrived before the customer was recorded are released in the same commit.
+   * deliveries that arrived before the customer was recorded are released in the same commit, and
+   * the `customer.created` event (as GET returns the new customer) is written with it; an adopted
+   * customer whose KYC had moved on at Align gets its `customer.kyc.updated` right after.
    */
   async recordCreated(
     lease: Lease,
@@ -113,10 +117,11 @@ export class CustomersRepository {
       )
       if (same[0]) return { customer: toCustomerRecord(same[0]), created: false }
       const id = randomUUID()
-      await sql(
-        `INSERT INTO customers
+      const inserted = await sql<CustomerRow>(
+        `INSERT INTO customers AS c
            (id, align_customer_id, email, email_normalized, type, first_name, last_name, company_name, rails, updated_at)
-         VALUES ($1::uuid, $2, $3, $4, $5::"CustomerType", $6, $7, $8, $9::jsonb, now())`,
+         VALUES ($1::uuid, $2, $3, $4, $5::"CustomerType", $6, $7, $8, $9::jsonb, now())
+         RETURNING ${CUSTOMER_SQL_COLUMNS}`,
         [
           id,
           n.alignCustomerId,
@@ -129,6 +134,11 @@ export class CustomersRepository {
           JSON.stringify(n.reading.rails),
         ],
       )
+      await appendEvent(sql, {
+        type: 'customer.created',
+        customerId: id,
+        data: toCustomerDto(toCustomerRecord(inserted[0]!)),
+      })
       // The row is this transaction's own (invisible to others until commit): no lock to take.
       const { customer } = await applyReadingLocked(sql, id, n.reading, initialKycState())
       await sql(

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto'
 import type { PGlite, Transaction } from '@electric-sql/pglite'
-import type pg from 'pg'
+import pg from 'pg'
+import { guardClient } from './pg-connections.js'
 import type { Tx } from './tx.js'
 
 /** Runs one parameterised statement and returns its rows. */
@@ -16,6 +17,13 @@ export type SqlDatabase = {
   query: Sql
   /** BEGIN … COMMIT on one connection (ROLLBACK if `fn` throws). */
   transaction<T>(fn: (sql: Sql) => Promise<T>): Promise<T>
+  /**
+   * LISTENs on `channels` and calls `onNotify(channel)` for each notification (delivered at the
+   * notifying transaction's commit). On a server this is one dedicated connection outside the pool,
+   * re-opened a second after it drops; `onNotify` is then called for every channel, because what
+   * was notified meanwhile is lost. Resolves to a function that stops listening.
+   */
+  listen(channels: readonly string[], onNotify: (channel: string) => void): Promise<() => Promise<void>>
   /** Ends the connection pool (the embedded database is closed by its owner). */
   close(): Promise<void>
 }
@@ -45,6 +53,7 @@ export function pgDatabase(pool: pg.Pool): SqlDatabase {
     query: async <T>(text: string, params: unknown[] = []) =>
       (await pool.query(prepared(text, params))).rows as T[],
     close: () => (pool.ended ? Promise.resolve() : pool.end()),
+    listen: (channels, onNotify) => listenOnServer(pool, channels, onNotify),
     async transaction<T>(fn: (sql: Sql) => Promise<T>): Promise<T> {
       const client = await pool.connect()
       let broken: Error | undefined
@@ -74,7 +83,64 @@ export function pgliteDatabase(db: PGlite): SqlDatabase {
   return {
     query: run(db),
     close: async () => undefined,
+    async listen(channels, onNotify) {
+      const stops = await Promise.all(channels.map((c) => db.listen(c, () => onNotify(c))))
+      return async () => {
+        if (!db.closed) await Promise.all(stops.map((stop) => stop()))
+      }
+    },
     transaction: <T>(fn: (sql: Sql) => Promise<T>) => db.transaction((tx) => fn(run(tx))),
+  }
+}
+
+const RELISTEN_MS = 1_000
+
+async function listenOnServer(
+  pool: pg.Pool,
+  channels: readonly string[],
+  onNotify: (channel: string) => void,
+): Promise<() => Promise<void>> {
+  let stopped = false
+  let client: pg.Client | null = null
+  let retry: NodeJS.Timeout | null = null
+  const connect = async (): Promise<void> => {
+    const c = new pg.Client({ connectionString: pool.options.connectionString })
+    guardClient(c)
+    const lost = () => {
+      if (client !== c) return
+      client = null
+      void c.end().catch(() => undefined)
+      schedule()
+    }
+    c.on('error', lost)
+    c.on('end', lost)
+    c.on('notification', (n) => onNotify(n.channel))
+    client = c
+    try {
+      await c.connect()
+      for (const channel of channels) await c.query(`LISTEN "${channel}"`)
+    } catch (e) {
+      lost()
+      throw e
+    }
+  }
+  const schedule = () => {
+    if (stopped || retry) return
+    retry = setTimeout(() => {
+      retry = null
+      connect()
+        .then(() => channels.forEach(onNotify))
+        .catch(() => undefined) // lost() has scheduled the next try
+    }, RELISTEN_MS)
+    retry.unref()
+  }
+  await connect().catch(() => undefined) // a database that is down now: retried every second
+  return async () => {
+    stopped = true
+    if (retry) clearTimeout(retry)
+    const c = client
+    client = null
+    await c?.end().catch(() => undefined)
   }
 }
 

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto'
 import {
   applyObservation,
   decideRailsRefresh,
+  evaluateCapabilities,
   type ApplyDecision,
   type KycState,
   type KycStatus,
@@ -14,6 +15,7 @@ import {
   type CustomerRow,
 } from './customer.record.js'
 import type { Sql } from '../database/sql.js'
+import { appendEvent } from '../events/outbox.js'
 import type { AlignReading } from './kyc-observation.js'
 
 /*
@@ -39,7 +41,9 @@ export async function lockKycState(sql: Sql, customerId: string): Promise<KycSta
  * (so concurrent webhooks, syncs and sessions for one customer serialise; pass `locked` when the
  * caller already holds the lock and has read the state since), lets the domain decide, then writes
  * the new state and its history entry in one statement, with the observation's rails when the
- * domain says so (decideRailsRefresh). Returns the decision and the customer as written.
+ * domain says so (decideRailsRefresh). An applied change also writes its `customer.kyc.updated`
+ * event (events/outbox.ts) in the same transaction; an ignored observation (the same state again, a
+ * stale or terminal one) writes none. Returns the decision and the customer as written.
  */
 export async function applyReadingLocked(
   sql: Sql,
@@ -87,5 +91,23 @@ async function writeObservation(
      SELECT ${CUSTOMER_SQL_COLUMNS} FROM c`,
     params,
   )
-  return rows[0] ? { decision, customer: toCustomerRecord(rows[0]) } : null
+  if (!rows[0]) return null
+  const customer = toCustomerRecord(rows[0])
+  if (decision.outcome === 'applied') {
+    const e = decision.entry
+    await appendEvent(sql, {
+      type: 'customer.kyc.updated',
+      customerId,
+      data: {
+        status: e.status,
+        subStatus: e.subStatus,
+        previousStatus: e.previousStatus,
+        previousSubStatus: e.previousSubStatus,
+        source: e.source,
+        occurredAt: e.occurredAt.toISOString(),
+        capabilities: evaluateCapabilities({ kyc: customer.kyc, rails: customer.rails }),
+      },
+    })
+  }
+  return { decision, customer }
 }

@@ -11,6 +11,8 @@ import {
   type CustomerRecord,
   type CustomerRow,
 } from '../kyc-state/customer.record.js'
+import { appendEvent } from '../events/outbox.js'
+import { toVirtualAccountDto } from './dto/virtual-account.dto.js'
 import type { DepositInstructions, VirtualAccountParams } from './virtual-account.params.js'
 
 /** A virtual account Align has (a recorded row), as the service layer sees it. */
@@ -197,7 +199,15 @@ export class VirtualAccountsRepository {
       RETURNING ${COLUMNS}`,
         [requestId, ...stateParams(state)],
       )
-      if (updated[0]) return { account: toRecord(updated[0]), created: true }
+      if (updated[0]) {
+        const account = toRecord(updated[0])
+        await appendEvent(sql, {
+          type: 'virtual_account.created',
+          customerId: account.customerId,
+          data: toVirtualAccountDto(account),
+        })
+        return { account, created: true }
+      }
       const rows = await sql<AccountRow>(
         `SELECT ${COLUMNS} FROM virtual_accounts v WHERE v.id = $1::uuid AND v.align_virtual_account_id IS NOT NULL`,
         [requestId],
@@ -280,20 +290,42 @@ export class VirtualAccountsRepository {
     return [...byCustomer.values()]
   }
 
-  /** Writes what Align now says about a recorded account; returns it as stored. */
+  /**
+   * Writes what Align now says about a recorded account, in one short transaction; returns it as
+   * stored. A change (status, Align's status or the instructions) emits `virtual_account.updated`;
+   * reading the same again changes nothing and emits nothing.
+   */
   async refresh(accountId: string, state: AlignAccountState): Promise<VirtualAccountRecord | null> {
-    const rows = await this.prisma.sql.query<AccountRow>(
-      `UPDATE virtual_accounts v
-          SET status = $3::"VirtualAccountStatus", align_status = $4, deposit_instructions = $5::jsonb,
-              updated_at = CASE WHEN v.status = $3::"VirtualAccountStatus"
-                                 AND v.align_status IS NOT DISTINCT FROM $4
-                                 AND v.deposit_instructions IS NOT DISTINCT FROM $5::jsonb
-                                THEN v.updated_at ELSE now() END
-        WHERE v.id = $1::uuid AND v.align_virtual_account_id = $2
-    RETURNING ${COLUMNS}`,
-      [accountId, ...stateParams(state)],
-    )
-    return rows[0] ? toRecord(rows[0]) : null
+    return this.prisma.sql.transaction(async (sql) => {
+      const rows = await sql<AccountRow>(
+        `WITH old AS (SELECT id, status, align_status, deposit_instructions FROM virtual_accounts
+                       WHERE id = $1::uuid AND align_virtual_account_id = $2 FOR UPDATE)
+         UPDATE virtual_accounts v
+            SET status = $3::"VirtualAccountStatus", align_status = $4, deposit_instructions = $5::jsonb,
+                updated_at = now()
+           FROM old
+          WHERE v.id = old.id
+            AND (old.status IS DISTINCT FROM $3::"VirtualAccountStatus"
+                 OR old.align_status IS DISTINCT FROM $4
+                 OR old.deposit_instructions IS DISTINCT FROM $5::jsonb)
+      RETURNING ${COLUMNS}`,
+        [accountId, ...stateParams(state)],
+      )
+      if (rows[0]) {
+        const account = toRecord(rows[0])
+        await appendEvent(sql, {
+          type: 'virtual_account.updated',
+          customerId: account.customerId,
+          data: toVirtualAccountDto(account),
+        })
+        return account
+      }
+      const same = await sql<AccountRow>(
+        `SELECT ${COLUMNS} FROM virtual_accounts v WHERE v.id = $1::uuid AND v.align_virtual_account_id = $2`,
+        [accountId, state.alignVirtualAccountId],
+      )
+      return same[0] ? toRecord(same[0]) : null
+    })
   }
 
   /** Applies a fresh Align reading of the customer (Align refused a create for KYC reasons). */

@@ -23,18 +23,22 @@ export function deliver(url: string, body: string, secret: string | null, signat
   return (sig === undefined ? req : req.set('x-hmac-signature', sig)).send(body)
 }
 
-/** Polls `check` until it returns a truthy value (returned) or the time is up (throws with `what`). */
+/**
+ * Polls `check` every `everyMs` until it returns a truthy value (returned) or the time is up (throws
+ * with `what`).
+ */
 export async function eventually<T>(
   what: string,
   check: () => Promise<T | null | undefined | false>,
   timeoutMs = 15_000,
+  everyMs = 100,
 ): Promise<T> {
   const deadline = Date.now() + timeoutMs
   for (;;) {
     const v = await check()
     if (v) return v
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
-    await new Promise((r) => setTimeout(r, 100))
+    await new Promise((r) => setTimeout(r, everyMs))
   }
 }
 

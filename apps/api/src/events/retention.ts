@@ -1,0 +1,54 @@
+import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common'
+import { APP_CONFIG } from '../config/config.module.js'
+import type { AppConfig } from '../config/app-config.js'
+import { DatabaseHealth } from '../database/database-health.js'
+import { OutageLog } from '../database/outage-log.js'
+import { Rounds } from '../database/rounds.js'
+import { EVENTS_POLICY } from './events-policy.js'
+import { EventsRepository } from './events.repository.js'
+
+/**
+ * EVENT_RETENTION: deletes events (and their deliveries) older than that, every
+ * EVENTS_POLICY.retentionCheckMs (or half the retention, if shorter) on every instance; one instance
+ * at a time does it (EventsRepository.deleteOlderThan).
+ */
+@Injectable()
+export class EventRetention implements OnApplicationBootstrap, OnModuleDestroy {
+  private readonly logger = new Logger('EventRetention')
+  private readonly rounds: Rounds
+  private timer: NodeJS.Timeout | null = null
+
+  constructor(
+    private readonly events: EventsRepository,
+    database: DatabaseHealth,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {
+    const outage = new OutageLog(this.logger, database, 'event retention tries again at its next run')
+    this.rounds = new Rounds(() => this.runOnce(), {
+      logger: this.logger,
+      outage,
+      database,
+      what: 'retention run',
+    })
+  }
+
+  onApplicationBootstrap(): void {
+    const every = Math.min(
+      EVENTS_POLICY.retentionCheckMs,
+      Math.max(1_000, this.config.events.retentionMs / 2),
+    )
+    this.timer = setInterval(() => this.rounds.kick(), every)
+    this.timer.unref()
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    if (this.timer) clearInterval(this.timer)
+    await this.rounds.stop()
+  }
+
+  private async runOnce(): Promise<void> {
+    const cutoff = new Date(Date.now() - this.config.events.retentionMs)
+    const deleted = await this.events.deleteOlderThan(cutoff, EVENTS_POLICY.retentionBatch)
+    if (deleted) this.logger.log(`deleted ${deleted} events older than ${cutoff.toISOString()}`)
+  }
+}

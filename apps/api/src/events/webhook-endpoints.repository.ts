@@ -1,0 +1,331 @@
+import { randomBytes } from 'node:crypto'
+import { Injectable } from '@nestjs/common'
+import { PrismaService } from '../database/prisma.service.js'
+import type { EventType } from './outbox.js'
+import type { EventRecord } from './events.repository.js'
+
+export type EndpointStatus = 'enabled' | 'disabled'
+export type OutboundStatus = 'pending' | 'delivered' | 'failed'
+
+/** An endpoint as the routes show it (never its secrets). */
+export type EndpointRecord = {
+  id: string
+  url: string
+  eventTypes: EventType[]
+  description: string | null
+  status: EndpointStatus
+  createdAt: Date
+  updatedAt: Date
+}
+
+/** One event's delivery to one endpoint, as the deliveries route shows it. */
+export type OutboundDeliveryRecord = {
+  eventId: string
+  eventType: EventType
+  status: OutboundStatus
+  attempts: number
+  lastStatusCode: number | null
+  lastError: string | null
+  nextAttemptAt: Date | null
+  deliveredAt: Date | null
+  position: string
+}
+
+/**
+ * A delivery a worker holds: the event, where it goes and the sealed secrets that sign it.
+ * `attempts` is the fencing token (every claim increments it).
+ */
+export type ClaimedOutbound = {
+  endpointId: string
+  url: string
+  secret: string
+  /** Still signing (a second signature) after a rotation, until it expires; null otherwise. */
+  previousSecret: string | null
+  attempts: number
+  event: EventRecord
+}
+
+export type EndpointPatch = {
+  url?: string
+  eventTypes?: EventType[]
+  description?: string | null
+  status?: EndpointStatus
+}
+
+const ENDPOINT_COLUMNS = `ep.id::text AS id, ep.url, ep.event_types AS "eventTypes", ep.description,
+  ep.status::text AS status, ep.created_at AS "createdAt", ep.updated_at AS "updatedAt"`
+
+const DELIVERY_COLUMNS = `d.event_id::text AS "eventId", e.type AS "eventType", d.status::text AS status,
+  d.attempts, d.last_status_code AS "lastStatusCode", d.last_error AS "lastError",
+  d.next_attempt_at AS "nextAttemptAt", d.delivered_at AS "deliveredAt", d.position::text AS position`
+
+/** Any constant: claims are made one at a time over all instances, so the per-endpoint bound is exact. */
+const CLAIM_LOCK = 1_702_017_002
+
+@Injectable()
+export class WebhookEndpointsRepository {
+  constructor(private readonly prisma: PrismaService) {}
+
+  async create(e: {
+    id: string
+    url: string
+    eventTypes: EventType[]
+    description: string | null
+    sealedSecret: string
+  }): Promise<EndpointRecord> {
+    const rows = await this.prisma.sql.query<EndpointRecord>(
+      `INSERT INTO webhook_endpoints AS ep (id, url, event_types, description, secret)
+       VALUES ($1::uuid, $2, $3::text[], $4, $5)
+       RETURNING ${ENDPOINT_COLUMNS}`,
+      [e.id, e.url, e.eventTypes, e.description, e.sealedSecret],
+    )
+    return rows[0]!
+  }
+
+  /** Every endpoint, newest first (they are few: no pagination). */
+  async list(): Promise<EndpointRecord[]> {
+    return this.prisma.sql.query<EndpointRecord>(
+      `SELECT ${ENDPOINT_COLUMNS} FROM webhook_endpoints ep ORDER BY ep.created_at DESC, ep.id DESC`,
+    )
+  }
+
+  async find(id: string): Promise<EndpointRecord | null> {
+    const rows = await this.prisma.sql.query<EndpointRecord>(
+      `SELECT ${ENDPOINT_COLUMNS} FROM webhook_endpoints ep WHERE ep.id = $1::uuid`,
+      [id],
+    )
+    return rows[0] ?? null
+  }
+
+  /**
+   * Applies a patch in one transaction. Disabling fails the endpoint's pending deliveries (they are
+   * dropped from the queue, kept visible as `failed` with the reason, and may be re-queued once it
+   * is enabled again); nothing new is fanned out to a disabled endpoint. Null when there is none.
+   */
+  async update(id: string, p: EndpointPatch): Promise<EndpointRecord | null> {
+    return this.prisma.sql.transaction(async (sql) => {
+      const params: unknown[] = [id]
+      const sets = ['updated_at = now()']
+      if (p.url !== undefined) sets.push(`url = $${params.push(p.url)}`)
+      if (p.eventTypes !== undefined) sets.push(`event_types = $${params.push(p.eventTypes)}::text[]`)
+      if (p.description !== undefined) sets.push(`description = $${params.push(p.description)}`)
+      if (p.status !== undefined) sets.push(`status = $${params.push(p.status)}::"EndpointStatus"`)
+      const rows = await sql<EndpointRecord>(
+        `UPDATE webhook_endpoints ep SET ${sets.join(', ')} WHERE ep.id = $1::uuid RETURNING ${ENDPOINT_COLUMNS}`,
+        params,
+      )
+      if (rows[0]?.status === 'disabled')
+        await sql(
+          `UPDATE event_deliveries
+              SET status = 'failed', next_attempt_at = NULL, lease_until = NULL,
+                  last_error = 'dropped: the endpoint was disabled'
+            WHERE endpoint_id = $1::uuid AND status = 'pending'`,
+          [id],
+        )
+      return rows[0] ?? null
+    })
+  }
+
+  /** Deletes the endpoint and (by the foreign key) every delivery for it. False when there was none. */
+  async delete(id: string): Promise<boolean> {
+    const rows = await this.prisma.sql.query(
+      'DELETE FROM webhook_endpoints WHERE id = $1::uuid RETURNING 1',
+      [id],
+    )
+    return rows.length === 1
+  }
+
+  /**
+   * Replaces the secret; the current one becomes the previous one, which keeps signing until
+   * `previousValidMs` from now. False when there is no such endpoint.
+   */
+  async rotateSecret(id: string, sealedSecret: string, previousValidMs: number): Promise<boolean> {
+    const rows = await this.prisma.sql.query(
+      `UPDATE webhook_endpoints
+          SET previous_secret = secret, secret = $2,
+              previous_secret_expires_at = now() + $3::bigint * interval '1 millisecond', updated_at = now()
+        WHERE id = $1::uuid RETURNING 1`,
+      [id, sealedSecret, previousValidMs],
+    )
+    return rows.length === 1
+  }
+
+  /** An endpoint's deliveries, newest event first, after `beforePosition` (the page cursor). */
+  async deliveries(
+    endpointId: string,
+    q: { status?: OutboundStatus; limit: number; beforePosition?: string },
+  ): Promise<{ items: OutboundDeliveryRecord[]; hasMore: boolean }> {
+    const params: unknown[] = [endpointId, q.limit + 1]
+    const where = ['d.endpoint_id = $1::uuid']
+    if (q.status) where.push(`d.status = $${params.push(q.status)}::"EventDeliveryStatus"`)
+    if (q.beforePosition) where.push(`d.position < $${params.push(q.beforePosition)}::bigint`)
+    const rows = await this.prisma.sql.query<OutboundDeliveryRecord>(
+      `SELECT ${DELIVERY_COLUMNS} FROM event_deliveries d JOIN events e ON e.id = d.event_id
+        WHERE ${where.join(' AND ')} ORDER BY d.position DESC LIMIT $2::int`,
+      params,
+    )
+    return { items: rows.slice(0, q.limit), hasMore: rows.length > q.limit }
+  }
+
+  /**
+   * Re-queues a failed delivery: due now, with a fresh retry window of `retryForMs`. `attempts` is
+   * kept (the fencing token). `not_retryable` for a pending or delivered one.
+   */
+  async requeue(
+    endpointId: string,
+    eventId: string,
+    retryForMs: number,
+  ): Promise<'requeued' | 'not_found' | 'not_retryable'> {
+    return this.prisma.sql.transaction(async (sql) => {
+      const rows = await sql<{ status: OutboundStatus }>(
+        `SELECT status::text AS status FROM event_deliveries
+          WHERE endpoint_id = $1::uuid AND event_id = $2::uuid FOR UPDATE`,
+        [endpointId, eventId],
+      )
+      if (!rows[0]) return 'not_found'
+      if (rows[0].status !== 'failed') return 'not_retryable'
+      await sql(
+        `UPDATE event_deliveries
+            SET status = 'pending', next_attempt_at = now(), lease_until = NULL,
+                retry_until = now() + $3::bigint * interval '1 millisecond'
+          WHERE endpoint_id = $1::uuid AND event_id = $2::uuid`,
+        [endpointId, eventId, retryForMs],
+      )
+      return 'requeued'
+    })
+  }
+
+  /**
+   * Claims up to `limit` due deliveries for `leaseMs`, in one short transaction, taken one claimer
+   * at a time over all instances (an advisory lock; claims take a few ms). A delivery is due when
+   * its endpoint is enabled, its next attempt has come, no live lease holds it, and no earlier
+   * event of the same customer is still pending for the same endpoint (so a customer's events go
+   * out strictly in `sequence` order, while other customers' flow on). At most `perEndpoint` are in
+   * flight per endpoint, counting live leases held anywhere: a slow or dead endpoint cannot take all
+   * of the instance's slots. Nothing is held once this returns; the lease (lease_until) and the
+   * incremented `attempts` stand for the claim.
+   */
+  async claim(limit: number, perEndpoint: number, leaseMs: number): Promise<ClaimedOutbound[]> {
+    return this.prisma.sql.transaction(async (sql) => {
+      await sql('SELECT pg_advisory_xact_lock($1::bigint)', [CLAIM_LOCK])
+      type Row = {
+        endpointId: string
+        url: string
+        secret: string
+        previousSecret: string | null
+        attempts: number
+      } & { [K in keyof EventRecord as `e_${K}`]: EventRecord[K] }
+      const rows = await sql<Row>(
+        `WITH inflight AS (
+           SELECT endpoint_id, count(*)::int AS n FROM event_deliveries
+            WHERE status = 'pending' AND lease_until > now() GROUP BY endpoint_id
+         ), due AS (
+           SELECT d.endpoint_id, d.event_id,
+                  row_number() OVER (PARTITION BY d.endpoint_id ORDER BY d.next_attempt_at, d.position) AS rn
+             FROM event_deliveries d
+             JOIN webhook_endpoints ep ON ep.id = d.endpoint_id AND ep.status = 'enabled'
+            WHERE d.status = 'pending' AND d.next_attempt_at <= now()
+              AND (d.lease_until IS NULL OR d.lease_until <= now())
+              AND NOT EXISTS (
+                SELECT 1 FROM event_deliveries p
+                 WHERE p.endpoint_id = d.endpoint_id AND p.customer_id = d.customer_id
+                   AND p.sequence < d.sequence AND p.status = 'pending')
+         ), picked AS (
+           SELECT due.endpoint_id, due.event_id FROM due LEFT JOIN inflight i ON i.endpoint_id = due.endpoint_id
+            WHERE due.rn <= $2::int - coalesce(i.n, 0)
+            ORDER BY due.rn LIMIT $1::int
+         )
+         UPDATE event_deliveries d
+            SET attempts = d.attempts + 1, lease_until = now() + $3::int * interval '1 millisecond'
+           FROM picked, events e, webhook_endpoints ep
+          WHERE d.endpoint_id = picked.endpoint_id AND d.event_id = picked.event_id
+            AND e.id = d.event_id AND ep.id = d.endpoint_id
+      RETURNING d.endpoint_id::text AS "endpointId", ep.url, ep.secret,
+                CASE WHEN ep.previous_secret_expires_at > now() THEN ep.previous_secret END AS "previousSecret",
+                d.attempts, e.id::text AS "e_id", e.type AS "e_type", e.customer_id::text AS "e_customerId",
+                e.sequence AS "e_sequence", e.data AS "e_data", e.created_at AS "e_createdAt",
+                e.position::text AS "e_position"`,
+        [limit, perEndpoint, Math.ceil(leaseMs)],
+      )
+      return rows.map((r) => ({
+        endpointId: r.endpointId,
+        url: r.url,
+        secret: r.secret,
+        previousSecret: r.previousSecret,
+        attempts: r.attempts,
+        event: {
+          id: r.e_id,
+          type: r.e_type,
+          customerId: r.e_customerId,
+          sequence: r.e_sequence,
+          data: r.e_data,
+          createdAt: r.e_createdAt,
+          position: r.e_position,
+        },
+      }))
+    })
+  }
+
+  /**
+   * Records a 2xx. Not fenced by `attempts`: the endpoint has the event whoever holds the claim now
+   * (a slower claimant that also sends it does so with the same webhook-id).
+   */
+  async recordDelivered(c: ClaimedOutbound, status: number): Promise<void> {
+    await this.prisma.sql.query(
+      `UPDATE event_deliveries
+          SET status = 'delivered', delivered_at = now(), last_status_code = $3, last_error = NULL,
+              next_attempt_at = NULL, lease_until = NULL
+        WHERE endpoint_id = $1::uuid AND event_id = $2::uuid AND status = 'pending'`,
+      [c.endpointId, c.event.id, status],
+    )
+  }
+
+  /**
+   * Records a failed attempt (fenced by the claim): pending again after `delayMs`, or `failed` when
+   * that would be past its retry window. Null when the claim was lost.
+   */
+  async recordFailure(
+    c: ClaimedOutbound,
+    status: number | null,
+    error: string,
+    delayMs: number,
+  ): Promise<OutboundStatus | null> {
+    const rows = await this.prisma.sql.query<{ status: OutboundStatus }>(
+      `WITH next AS (SELECT now() + $5::int * interval '1 millisecond' AS at)
+       UPDATE event_deliveries
+          SET last_status_code = $3, last_error = $4, lease_until = NULL,
+              status = CASE WHEN next.at > retry_until THEN 'failed'::"EventDeliveryStatus" ELSE 'pending' END,
+              next_attempt_at = CASE WHEN next.at > retry_until THEN NULL ELSE next.at END
+         FROM next
+        WHERE endpoint_id = $1::uuid AND event_id = $2::uuid AND status = 'pending' AND attempts = $6::int
+    RETURNING status::text AS status`,
+      [c.endpointId, c.event.id, status, error, Math.round(delayMs), c.attempts],
+    )
+    return rows[0]?.status ?? null
+  }
+
+  /** Gives a claim back unused (shutdown): due now, the attempt not counted. */
+  async release(c: ClaimedOutbound): Promise<void> {
+    await this.prisma.sql.query(
+      `UPDATE event_deliveries SET lease_until = NULL, attempts = attempts - 1
+        WHERE endpoint_id = $1::uuid AND event_id = $2::uuid AND status = 'pending' AND attempts = $3::int`,
+      [c.endpointId, c.event.id, c.attempts],
+    )
+  }
+
+  /**
+   * The key generated for `name` (32 random bytes), made by the first instance that asks and read
+   * by every other: for WEBHOOK_ENDPOINT_KEY outside production when it is unset.
+   */
+  async generatedKey(name: string): Promise<Buffer> {
+    await this.prisma.sql.query(
+      'INSERT INTO generated_keys (name, key) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING',
+      [name, randomBytes(32).toString('base64')],
+    )
+    const rows = await this.prisma.sql.query<{ key: string }>(
+      'SELECT key FROM generated_keys WHERE name = $1',
+      [name],
+    )
+    return Buffer.from(rows[0]!.key, 'base64')
+  }
+}
