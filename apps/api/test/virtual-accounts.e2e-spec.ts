@@ -27,6 +27,12 @@ describe('virtual accounts (e2e)', () => {
   const open = (id: string, body: object = usd) =>
     request(service.url).post(`/v1/customers/${id}/virtual-accounts`).set(AUTH).send(body)
   const creates = () => f.emulator.calls()[CREATE] ?? 0
+  /** The customer's events of one type, once there is at least one. */
+  const eventsOf = (customerId: string, type: string) =>
+    eventually(`${type} in the feed`, async () => {
+      const r = await request(service.url).get('/v1/events').query({ customerId, type }).set(AUTH).expect(200)
+      return r.body.items.length ? (r.body.items as { data: Record<string, unknown> }[]) : null
+    })
   const rows = (customerId: string) => f.prisma.virtualAccount.findMany({ where: { customerId } })
 
   describe('on one instance', () => {
@@ -81,16 +87,9 @@ describe('virtual accounts (e2e)', () => {
       expect(caps.body.virtualAccountCurrencies).toEqual(['usd', 'eur', 'aed'])
 
       // One virtual_account.created event, its data the account as GET returns it; the repeat emits none.
-      const feed = await eventually('virtual_account.created in the feed', async () => {
-        const r = await request(service.url)
-          .get('/v1/events')
-          .query({ customerId: c.id, type: 'virtual_account.created' })
-          .set(AUTH)
-          .expect(200)
-        return r.body.items.length ? r.body.items : null
-      })
+      const feed = await eventsOf(c.id, 'virtual_account.created')
       expect(feed).toHaveLength(1)
-      expect(feed[0].data).toEqual(res.body)
+      expect(feed[0]!.data).toEqual(res.body)
     })
 
     it('gates per rail: eur on sepa opens; aed and usd over swift need rails Align has not approved', async () => {
@@ -149,15 +148,8 @@ describe('virtual accounts (e2e)', () => {
         status: 'active',
         depositInstructions: { currency: 'aed', iban: { ibanNumber: expect.any(String) } },
       })
-      const updated = await eventually('virtual_account.updated in the feed', async () => {
-        const r = await request(service.url)
-          .get('/v1/events')
-          .query({ customerId: c.id, type: 'virtual_account.updated' })
-          .set(AUTH)
-          .expect(200)
-        return r.body.items.length ? r.body.items : null
-      })
-      expect(updated.map((e: { data: { status: string } }) => e.data.status)).toEqual(['active'])
+      const updated = await eventsOf(c.id, 'virtual_account.updated')
+      expect(updated.map((e) => e.data['status'])).toEqual(['active'])
       const bad = await request(service.url)
         .post(`/v1/sandbox/customers/${c.id}/virtual-accounts/${res.body.id}/simulate`)
         .set(AUTH)

@@ -1,4 +1,5 @@
 import { z } from 'zod'
+import { pageQuerySchema } from '../../common/page-query.schema.js'
 import { EVENT_TYPES } from '../outbox.js'
 
 const url = z
@@ -33,18 +34,10 @@ export const updateEndpointSchema = z.strictObject({
 })
 
 export const OUTBOUND_STATUSES = ['pending', 'delivered', 'failed'] as const
-const LIMIT = 'limit must be an integer from 1 to 100'
-
 /** GET /v1/webhook-endpoints/:id/deliveries */
 export const listEndpointDeliveriesQuerySchema = z.strictObject({
+  ...pageQuerySchema.shape,
   status: z
     .enum(OUTBOUND_STATUSES, { error: `status must be one of ${OUTBOUND_STATUSES.join(', ')}` })
     .optional(),
-  limit: z.coerce
-    .number({ error: LIMIT })
-    .int({ error: LIMIT })
-    .min(1, { error: LIMIT })
-    .max(100, { error: LIMIT })
-    .optional(),
-  cursor: z.string({ error: 'cursor must be a string' }).max(200, { error: 'cursor is too long' }).optional(),
 })
