@@ -343,4 +343,35 @@ describe('virtual accounts (e2e)', () => {
     expect(new Set(answers.map((r) => r.body.id)).size).toBe(1)
     expect(creates()).toBe(1)
   })
+
+  it('recovers a create cut short by kill -9 after Align made the account: one account, no second create', async () => {
+    // ALIGN_TIMEOUT_MS=1000: the dead holder's lease runs out after 3 × 1 s + 5 s.
+    const env = { ALIGN_TIMEOUT_MS: '1000' }
+    const first = await f.start(env)
+    service = first
+    const c = await createCustomer(first.url, 'va11@example.com')
+    await approve(c.id)
+    // Align creates the account and never answers; the process dies while it waits.
+    f.emulator.injectFault({ route: CREATE, kind: 'succeed-then-timeout', times: 1 })
+    const cut = open(c.id).then(
+      (r) => r.status,
+      () => 'no answer',
+    )
+    await eventually(
+      'Align has the account',
+      async () => f.emulator.virtualAccounts(c.alignCustomerId).length === 1,
+    )
+    await first.kill9()
+    expect(await cut).toBe('no answer')
+    expect(await rows(c.id)).toEqual([expect.objectContaining({ alignVirtualAccountId: null })])
+
+    service = await f.start(env)
+    const started = Date.now()
+    const res = await open(c.id).expect(201)
+    expect(res.body.alignVirtualAccountId).toBe(f.emulator.virtualAccounts(c.alignCustomerId)[0]!.id)
+    expect(Date.now() - started).toBeLessThan(15_000) // waited for the lease, then listed
+    expect(creates()).toBe(1)
+    expect(f.emulator.virtualAccounts(c.alignCustomerId)).toHaveLength(1)
+    await open(c.id).expect(200)
+  }, 40_000)
 })
