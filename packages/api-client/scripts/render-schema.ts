@@ -16,8 +16,9 @@ const HEADER = `/**
 
 /** The document rendered as the source of src/generated/schema.ts. */
 export async function renderSchema(document: unknown): Promise<string> {
-  // The document is JSON already read: openapi-typescript must not resolve or fetch anything.
-  const ast = await openapiTS(document as OpenAPI3, { alphabetize: false, silent: true })
+  // defaultNonNullable off: a property with a default (e.g. forceRenew) is one a request may omit, as
+  // the document says by leaving it out of `required`; openapi-typescript's default would demand it.
+  const ast = await openapiTS(document as OpenAPI3, { defaultNonNullable: false, silent: true })
   return HEADER + astToString(ast)
 }
 

@@ -450,7 +450,7 @@ export interface components {
              * @description Ask Align for a new link even if the current one is live
              * @default false
              */
-            forceRenew: boolean;
+            forceRenew?: boolean;
         };
         KycSessionDto: {
             /** @description Align's hosted KYC flow link */
