@@ -204,6 +204,14 @@ describe('unwrap', () => {
     expect(error.body).toBe('<html>Bad gateway</html>')
   })
 
+  it('passes fetch options such as a per-call signal through', async () => {
+    answer = () => {} // never answers
+    const started = Date.now()
+    const call = client().GET('/health/live', { signal: AbortSignal.timeout(100) })
+    await expect(unwrap(call)).rejects.toMatchObject({ name: 'TimeoutError' })
+    expect(Date.now() - started).toBeLessThan(5_000)
+  })
+
   it('lets a network failure through as fetch rejects', async () => {
     const closed = createAlignKycClient({ baseUrl: 'http://127.0.0.1:1', token: 't' })
     // Compared by name: jest's module sandbox has its own TypeError constructor.
