@@ -2,6 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net'
 import {
   AlignKycProblemError,
+  type AlignKycClient,
   createAlignKycClient,
   isAlignKycProblem,
   unwrap,
@@ -218,3 +219,20 @@ describe('unwrap', () => {
     await expect(unwrap(closed.GET('/health/live'))).rejects.toMatchObject({ name: 'TypeError' })
   })
 })
+
+/**
+ * Type-level checks, asserted by tsc in `npm run lint` (an unused @ts-expect-error is an error), not
+ * run: the client refuses what the document does not allow.
+ */
+export function typeChecks(client: AlignKycClient) {
+  return [
+    // @ts-expect-error not a route of the service
+    client.GET('/v1/nope'),
+    // @ts-expect-error the path parameter is required
+    client.GET('/v1/customers/{id}', {}),
+    // @ts-expect-error `type` is individual | corporate
+    client.POST('/v1/customers', { body: { email: 'a@example.com', type: 'person' } }),
+    // @ts-expect-error a customer has no `name`
+    unwrap(client.GET('/v1/customers/{id}', { params: { path: { id: 'c' } } })).then((c) => c.name),
+  ]
+}
