@@ -1,6 +1,7 @@
 /**
- * One rendering of the OpenAPI document into TypeScript, shared by `npm run generate` and the test
- * that fails when the committed src/generated/schema.ts no longer matches the committed openapi.json.
+ * One rendering of the OpenAPI document into TypeScript, shared by this package's `generate` and the
+ * test that fails when the committed src/generated/schema.ts no longer matches the committed
+ * openapi.json.
  */
 import openapiTS, { astToString, type OpenAPI3 } from 'openapi-typescript'
 
