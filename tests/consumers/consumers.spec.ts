@@ -1,5 +1,6 @@
 // A CommonJS app (what `nest new` creates) and ESM apps, each with its own module resolution, import
-// @align-kyc/domain, @align-kyc/align-client and its ./testing subpath from the built packages, are
+// @align-kyc/domain, @align-kyc/align-client and its ./testing subpath, and @align-kyc/api-client
+// from the built packages, are
 // type-checked and compiled by tsc, and run by node. Each app is written under .out/ inside this
 // workspace, so node and tsc find the packages the way an app of this monorepo does (node_modules
 // links), not through relative paths.
@@ -14,9 +15,15 @@ const run = promisify(execFile)
 const here = path.dirname(fileURLToPath(import.meta.url))
 const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc')
 
-/** The app: every entry point, a type from each, and a round trip through the emulator. */
+/**
+ * The app: every entry point, a type from each, a round trip through the emulator, and two calls of
+ * the REST client to a stand-in for the service (a customer for the right token, a problem otherwise).
+ */
 const APP = `
+import { createServer } from 'node:http'
+import type { AddressInfo } from 'node:net'
 import { canTransition, type KycStatus } from '@align-kyc/domain'
+import { AlignKycProblemError, createAlignKycClient, unwrap, type Customer } from '@align-kyc/api-client'
 import {
   AlignClient,
   AlignNotFoundError,
@@ -27,8 +34,36 @@ import {
 } from '@align-kyc/align-client'
 import { AlignEmulator } from '@align-kyc/align-client/testing'
 
+/** GET /v1/customers/{id} as the service answers it: the customer, or 404 problem details. */
+async function callService(): Promise<{ email: string; problem: string }> {
+  const server = createServer((req, res) => {
+    if (req.headers.authorization === 'Bearer key-1' && req.url === '/v1/customers/c1') {
+      res.writeHead(200, { 'content-type': 'application/json' })
+      res.end(JSON.stringify({ id: 'c1', email: 'rest@example.com' }))
+      return
+    }
+    res.writeHead(404, { 'content-type': 'application/problem+json' })
+    const problem = { type: 'urn:align-kyc:problem:customer_not_found', title: 'Not Found', status: 404 }
+    res.end(JSON.stringify({ ...problem, detail: 'No such customer', code: 'customer_not_found' }))
+  })
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  try {
+    const baseUrl = 'http://127.0.0.1:' + (server.address() as AddressInfo).port
+    const client = createAlignKycClient({ baseUrl, token: 'key-1' })
+    const customer: Customer = await unwrap(client.GET('/v1/customers/{id}', { params: { path: { id: 'c1' } } }))
+    const problem = await unwrap(client.GET('/v1/customers/{id}', { params: { path: { id: 'c2' } } })).then(
+      () => 'found',
+      (error: unknown) => (error instanceof AlignKycProblemError ? error.code : String(error)),
+    )
+    return { email: customer.email, problem }
+  } finally {
+    server.close()
+  }
+}
+
 async function main(): Promise<void> {
   const from: KycStatus = 'pending'
+  const rest = await callService()
   const emulator = new AlignEmulator()
   const { url } = await emulator.start()
   try {
@@ -65,6 +100,7 @@ async function main(): Promise<void> {
         missing,
         refused,
         usInstructions,
+        rest,
       }),
     )
   } finally {
@@ -140,6 +176,7 @@ describe.each(SCENARIOS)('a $name app', ({ name, type, compilerOptions }) => {
       missing: 'AlignNotFoundError',
       refused: true,
       usInstructions: true,
+      rest: { email: 'rest@example.com', problem: 'customer_not_found' },
     })
   })
 })
