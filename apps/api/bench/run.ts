@@ -95,6 +95,7 @@ const options: BenchOptions = {
   eventsDriver: eventsDriver(process.env.BENCH_EVENTS_DRIVER),
   eventsSeconds: Math.max(1, num('BENCH_EVENTS_SECONDS', 20)),
   endpointsRate: Math.max(1, num('BENCH_ENDPOINTS_RATE', 50)),
+  endpointsRounds: Math.max(1, num('BENCH_ENDPOINTS_ROUNDS', 2)),
   eventCrashRate: Math.max(1, num('BENCH_EVENTCRASH_RATE', 50)),
   eventCrashDownSec: num('BENCH_EVENTCRASH_DOWN_SEC', 60),
   feedEvents: num('BENCH_FEED_EVENTS', 1_000_000),

@@ -51,6 +51,8 @@ export type BenchOptions = {
   eventsSeconds: number
   /** Section 12's rate (10 endpoints: ten deliveries per change). */
   endpointsRate: number
+  /** Section 12's rounds per side (alternating). */
+  endpointsRounds: number
   /** Section 13: the rate, and how long the subscriber is down. */
   eventCrashRate: number
   eventCrashDownSec: number
