@@ -256,6 +256,8 @@ type Round = {
   answered500: number
   hung: number
   complete: boolean
+  /** CPU per committed change from the round's start until its healthy endpoints had everything. */
+  cost: ReturnType<typeof perRequest>
 }
 
 const COMMON = 8 // endpoints 0-7 are healthy in every round; 8 and 9 answer 500 / never in the faulty ones
@@ -303,9 +305,16 @@ export async function benchEndpoints(ctx: BenchContext): Promise<SectionResult> 
       ctx.progress(
         `endpoints: round ${i + 1}/${order.length} ${side}, ${healthy.length} healthy of 10, ${rate} changes/s for ${seconds} s`,
       )
+      const probe = await UsageProbe.open(stack.databaseUrl)
+      const u0 = await probe.snapshot(stack.service.pid)
       const run = await drive(customers, rate, seconds)
       const expected = await committedAfter(db, mark)
       const got = await collect(sub, expected, healthy, DRAIN_TIMEOUT_MS)
+      const cost = perRequest(
+        [spent(u0, await probe.snapshot(stack.service.pid))],
+        Math.max(1, expected.length),
+      )
+      await probe.close()
       const all = got.receipts.filter((r) => healthy.includes(r.endpoint))
       rounds.push({
         side,
@@ -318,6 +327,7 @@ export async function benchEndpoints(ctx: BenchContext): Promise<SectionResult> 
         answered500: got.answered500,
         hung: got.hung,
         complete: got.complete,
+        cost,
       })
       await tearDown()
     }
@@ -345,6 +355,15 @@ export async function benchEndpoints(ctx: BenchContext): Promise<SectionResult> 
           `p50 ${ms(f.p50)}  p99 ${ms(f.p99)}  max ${ms(f.max)}; ${sum('faulty', 'committed')} changes; 500 answered ${sum('faulty', 'answered500')}, hung ${sum('faulty', 'hung')}`,
         ],
         ['p99 ratio (faulty / healthy)', ratio.toFixed(2)],
+        [
+          'service / PostgreSQL CPU per change, by round',
+          rounds
+            .map(
+              (r) =>
+                `${r.side} ${r.cost.serverCpuMsPerReq ?? 'n/a'} / ${r.cost.postgresCpuMsPerReq ?? 'n/a'} ms`,
+            )
+            .join('; '),
+        ],
         ['lost at healthy endpoints / bad signatures', `${lost} / ${invalid}`],
       ],
       targets: [
@@ -377,6 +396,7 @@ export async function benchEndpoints(ctx: BenchContext): Promise<SectionResult> 
           answered500: r.answered500,
           hung: r.hung,
           complete: r.complete,
+          cpuPerChange: r.cost,
           drive: driveData(r.run, r.committed),
         })),
       },
