@@ -95,6 +95,31 @@ export async function collect(
   return { receipts, complete, invalid, answered500, hung }
 }
 
+/**
+ * The largest number of pending deliveries (all endpoints) seen every 250 ms until stop(): a
+ * delivery pipeline that falls behind the commits shows here before it shows in a tail.
+ */
+export function sampleBacklog(db: pg.Client): { stop(): Promise<number> } {
+  let max = 0
+  let stopped = false
+  const loop = (async () => {
+    while (!stopped) {
+      const r = await db.query<{ n: number }>(
+        `SELECT count(*)::int AS n FROM event_deliveries WHERE status = 'pending'`,
+      )
+      max = Math.max(max, r.rows[0]!.n)
+      await new Promise((resolve) => setTimeout(resolve, 250))
+    }
+  })()
+  return {
+    async stop() {
+      stopped = true
+      await loop
+      return max
+    },
+  }
+}
+
 /** Events of `expected` that endpoint `name` never received. */
 const lostAt = (expected: CommittedEvent[], receipts: Receipt[], name: string) => {
   const got = new Set(receipts.filter((r) => r.endpoint === name).map((r) => r.eventId))
@@ -170,7 +195,9 @@ export async function benchEvents(ctx: BenchContext): Promise<SectionResult> {
     ctx.progress(`events: ${rate} committed status changes/s for ${seconds} s`)
     const probe = await UsageProbe.open(stack.databaseUrl)
     const u0 = await probe.snapshot(stack.service.pid)
+    const backlog = sampleBacklog(db)
     const run = await drive(customers, rate, seconds)
+    const maxBacklog = await backlog.stop()
     const expected = await committedAfter(db, mark)
     const got = await collect(sub, expected, ['main'], DRAIN_TIMEOUT_MS)
     const cost = perRequest(
@@ -201,6 +228,7 @@ export async function benchEvents(ctx: BenchContext): Promise<SectionResult> {
           'received / lost / duplicates / bad signatures',
           `${ids.size} / ${lost} / ${duplicates} / ${got.invalid}`,
         ],
+        ['most deliveries pending at once during the run (sampled every 250 ms)', String(maxBacklog)],
         [
           'commit call (sync request or applyReading)',
           `p50 ${ms(latency(run.samples).p50)}  p99 ${ms(latency(run.samples).p99)}`,
@@ -227,6 +255,7 @@ export async function benchEvents(ctx: BenchContext): Promise<SectionResult> {
         drive: driveData(run, expected.length),
         commitToReceipt: roundLatency(lat),
         cpuPerChange: cost,
+        maxPendingDeliveries: maxBacklog,
         received: ids.size,
         lost,
         duplicates,
@@ -258,6 +287,8 @@ type Round = {
   complete: boolean
   /** CPU per committed change from the round's start until its healthy endpoints had everything. */
   cost: ReturnType<typeof perRequest>
+  /** The most deliveries pending at once during the drive (all ten endpoints). */
+  maxBacklog: number
 }
 
 const COMMON = 8 // endpoints 0-7 are healthy in every round; 8 and 9 answer 500 / never in the faulty ones
@@ -307,7 +338,9 @@ export async function benchEndpoints(ctx: BenchContext): Promise<SectionResult> 
       )
       const probe = await UsageProbe.open(stack.databaseUrl)
       const u0 = await probe.snapshot(stack.service.pid)
+      const backlog = sampleBacklog(db)
       const run = await drive(customers, rate, seconds)
+      const maxBacklog = await backlog.stop()
       const expected = await committedAfter(db, mark)
       const got = await collect(sub, expected, healthy, DRAIN_TIMEOUT_MS)
       const cost = perRequest(
@@ -328,6 +361,7 @@ export async function benchEndpoints(ctx: BenchContext): Promise<SectionResult> 
         hung: got.hung,
         complete: got.complete,
         cost,
+        maxBacklog,
       })
       await tearDown()
     }
@@ -356,7 +390,7 @@ export async function benchEndpoints(ctx: BenchContext): Promise<SectionResult> 
         ],
         ['p99 ratio (faulty / healthy)', ratio.toFixed(2)],
         [
-          'service / PostgreSQL CPU per change, by round',
+          'service / PostgreSQL CPU per change, by round (most deliveries pending at once)',
           rounds
             .map(
               (r) =>
@@ -397,6 +431,7 @@ export async function benchEndpoints(ctx: BenchContext): Promise<SectionResult> 
           hung: r.hung,
           complete: r.complete,
           cpuPerChange: r.cost,
+          maxPendingDeliveries: r.maxBacklog,
           drive: driveData(r.run, r.committed),
         })),
       },
