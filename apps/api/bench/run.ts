@@ -1,6 +1,6 @@
 /**
  * `npm run bench` (apps/api: `tsx bench/run.ts`; the root script builds first): one run, on this
- * machine, of issue 14's benchmark targets, printed as a table with PASS/FAIL per target and written
+ * machine, of issues 14, 16 and 17's benchmark targets, printed as a table with PASS/FAIL per target and written
  * to <repo>/bench/results.json. Sections (BENCH_ONLY names), in the order they run:
  *
  *   memory      6. service RSS idle / under the warm-link load (memory.ts)          } one stack:
@@ -13,6 +13,10 @@
  *   webhook     5. webhook ingestion with the worker on (webhook-ingestion.ts)
  *   scale       9. the hot statements at 1M customers vs 1k (scale.ts)
  *   va         10. virtual accounts: added latency over Align's create, 50 identical at once (virtual-accounts.ts)
+ *   events     11. commit to a subscriber's receipt at 200 status changes/s (events.ts)
+ *   endpoints  12. 10 endpoints, one answering 500 and one never answering (events.ts)
+ *   eventcrash 13. kill -9 during delivery, the subscriber down for 60 s (event-crash.ts)
+ *   feed       14. a feed page of 100 at 1M events kept vs 1k (feed.ts)
  *
  * Every section but the first three starts its own stack (emulator, fresh database, service
  * processes) and stops it, so no section's leftovers (a webhook backlog, a slow emulator) touch the
@@ -28,6 +32,9 @@ import { execFileSync } from 'node:child_process'
 import { benchColdLink } from './cold-link.js'
 import { benchVirtualAccounts } from './virtual-accounts.js'
 import { benchConcurrentLink } from './concurrent-link.js'
+import { benchEventCrash } from './event-crash.js'
+import { benchEndpoints, benchEvents } from './events.js'
+import { benchFeed } from './feed.js'
 import { benchFixedRate } from './fixed-rate.js'
 import { cleanup, installCleanupHandlers } from './lib/cleanup.js'
 import { REPO_ROOT, serviceNodeFlags } from './lib/processes.js'
@@ -47,6 +54,12 @@ const num = (name: string, fallback: number) => {
   const n = v === undefined || v === '' ? fallback : Number(v)
   if (!Number.isFinite(n) || n < 0) throw new Error(`${name}: expected a non-negative number, got "${v}"`)
   return n
+}
+
+function eventsDriver(v: string | undefined): 'direct' | 'sync' {
+  if (v === undefined || v === '' || v === 'direct') return 'direct'
+  if (v === 'sync') return 'sync'
+  throw new Error(`BENCH_EVENTS_DRIVER: expected direct or sync, got "${v}"`)
 }
 
 const durationSec = num('BENCH_DURATION_SEC', 6)
@@ -78,6 +91,16 @@ const options: BenchOptions = {
   vaCustomers: num('BENCH_VA_CUSTOMERS', 200),
   vaWarmup: num('BENCH_VA_WARMUP', 200),
   vaConcurrent: num('BENCH_VA_CONCURRENT', 50),
+  eventsRate: Math.max(1, num('BENCH_EVENTS_RATE', 200)),
+  eventsDriver: eventsDriver(process.env.BENCH_EVENTS_DRIVER),
+  eventsSeconds: Math.max(1, num('BENCH_EVENTS_SECONDS', 20)),
+  endpointsRate: Math.max(1, num('BENCH_ENDPOINTS_RATE', 50)),
+  endpointsRounds: Math.max(1, num('BENCH_ENDPOINTS_ROUNDS', 2)),
+  eventCrashRate: Math.max(1, num('BENCH_EVENTCRASH_RATE', 50)),
+  eventCrashDownSec: num('BENCH_EVENTCRASH_DOWN_SEC', 60),
+  feedEvents: num('BENCH_FEED_EVENTS', 1_000_000),
+  feedBaseEvents: num('BENCH_FEED_BASE', 1000),
+  feedSamples: Math.max(1, num('BENCH_FEED_SAMPLES', 200)),
 }
 const SECTIONS = [
   'memory',
@@ -90,6 +113,10 @@ const SECTIONS = [
   'webhook',
   'scale',
   'va',
+  'events',
+  'endpoints',
+  'eventcrash',
+  'feed',
 ] as const
 type Section = (typeof SECTIONS)[number]
 const only = (process.env.BENCH_ONLY ?? '')
@@ -226,6 +253,10 @@ async function main(): Promise<void> {
   await section('webhook', () => benchWebhookIngestion(ctx))
   await section('scale', () => benchScale(ctx))
   await section('va', () => benchVirtualAccounts(ctx))
+  await section('events', () => benchEvents(ctx))
+  await section('endpoints', () => benchEndpoints(ctx))
+  await section('eventcrash', () => benchEventCrash(ctx))
+  await section('feed', () => benchFeed(ctx))
 
   const order = (s: SectionResult) => Number(/^(\d+)\./.exec(s.title)?.[1] ?? 99)
   sections.sort((a, b) => order(a) - order(b))

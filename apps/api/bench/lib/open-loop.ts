@@ -32,6 +32,8 @@ export async function openLoop(options: {
   rate: number
   seconds: number
   maxSockets?: number
+  /** Called just before request `n` (0-based) is issued, e.g. to change what the request will find. */
+  beforeIssue?: (n: number) => void
 }): Promise<OpenLoopRun> {
   const target = new URL(options.url)
   const agent = new http.Agent({ keepAlive: true, maxSockets: options.maxSockets ?? 64 })
@@ -85,7 +87,10 @@ export async function openLoop(options: {
       const elapsed = performance.now() - started
       const due = Math.min(total, Math.floor((elapsed / 1000) * options.rate))
       if (due > run.sent) run.maxLagMs = Math.max(run.maxLagMs, elapsed - (run.sent / options.rate) * 1000)
-      while (run.sent < due) issue(options.paths[run.sent++ % options.paths.length]!)
+      while (run.sent < due) {
+        options.beforeIssue?.(run.sent)
+        issue(options.paths[run.sent++ % options.paths.length]!)
+      }
       if (run.sent >= total) resolve()
       else setTimeout(tick, 1)
     }

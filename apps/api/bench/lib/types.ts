@@ -44,6 +44,22 @@ export type BenchOptions = {
   /** Virtual accounts opened before the measured ones (not measured). */
   vaWarmup: number
   vaConcurrent: number
+  /** Committed KYC status changes per second (section 11) and seconds per measured run (11, 12). */
+  eventsRate: number
+  /** How sections 11-13 commit status changes: `direct` (the repository's transaction, in the bench process) or `sync` (HTTP). */
+  eventsDriver: 'direct' | 'sync'
+  eventsSeconds: number
+  /** Section 12's rate (10 endpoints: ten deliveries per change). */
+  endpointsRate: number
+  /** Section 12's rounds per side (alternating). */
+  endpointsRounds: number
+  /** Section 13: the rate, and how long the subscriber is down. */
+  eventCrashRate: number
+  eventCrashDownSec: number
+  /** Section 14: events kept, the small table's size, timed pages per size and kind. */
+  feedEvents: number
+  feedBaseEvents: number
+  feedSamples: number
 }
 
 /** One section's outcome: printed rows, PASS/FAIL targets, and what goes into results.json under `key`. */
