@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto'
 import request from 'supertest'
 import { Webhook } from 'standardwebhooks'
+import { EVENTS_POLICY } from '../src/events/events-policy.js'
 import { eachTestFixture } from './support/fixture.js'
 import { Receiver } from './support/receiver.js'
 import { AUTH, type ServiceProcess } from './support/test-app.js'
@@ -331,23 +332,29 @@ describe('outbound webhooks (e2e)', () => {
     expect(ids.filter((id) => id === ids[0]).length).toBeGreaterThanOrEqual(2) // the one in flight, again
   })
 
-  it('two instances never send one event to one endpoint at once, and keep at most 4 in flight to it', async () => {
+  const BOUND = EVENTS_POLICY.maxInFlightPerEndpoint
+
+  it('two instances never send one event to one endpoint at once, and keep at most maxInFlightPerEndpoint in flight to it', async () => {
     const [one, two] = [await f.start(), await f.start()] as [ServiceProcess, ServiceProcess]
     await register(one)
     receiver.delayMs = 150
     const customers = await Promise.all(
-      Array.from({ length: 12 }, (_, i) => createCustomer(i % 2 ? one.url : two.url, `both${i}@example.com`)),
+      // More customers than the bound, so the bound is what limits the parallelism.
+      Array.from({ length: BOUND + 4 }, (_, i) =>
+        createCustomer(i % 2 ? one.url : two.url, `both${i}@example.com`),
+      ),
     )
     await Promise.all(customers.map((c, i) => changeKyc(i % 2 ? two : one, c, PENDING)))
     await eventually(
       'all delivered',
-      async () => (await f.prisma.eventDelivery.count({ where: { status: 'delivered' } })) === 24,
+      async () =>
+        (await f.prisma.eventDelivery.count({ where: { status: 'delivered' } })) === 2 * (BOUND + 4),
       30_000,
     )
     expect(receiver.overlapped).toBeNull()
-    expect(receiver.maxInFlight).toBeLessThanOrEqual(4)
+    expect(receiver.maxInFlight).toBeLessThanOrEqual(BOUND)
     expect(receiver.maxInFlight).toBeGreaterThan(1) // customers do flow in parallel
-    expect(new Set(receiver.received.map((r) => r.headers['webhook-id'])).size).toBe(24)
+    expect(new Set(receiver.received.map((r) => r.headers['webhook-id'])).size).toBe(2 * (BOUND + 4))
     for (const c of customers)
       expect(
         receiver
@@ -366,12 +373,12 @@ describe('outbound webhooks (e2e)', () => {
       const healthy = await register(svc)
       const started = Date.now()
       await Promise.all(
-        Array.from({ length: 10 }, (_, i) => createCustomer(svc.url, `healthy${i}@example.com`)),
+        Array.from({ length: BOUND + 4 }, (_, i) => createCustomer(svc.url, `healthy${i}@example.com`)),
       )
-      await eventually('healthy endpoint served', async () => receiver.received.length === 10)
+      await eventually('healthy endpoint served', async () => receiver.received.length === BOUND + 4)
       expect(Date.now() - started).toBeLessThan(4_000) // well before the dead one's first timeout
-      expect(dead.received.length).toBe(4) // the dead endpoint holds only its own slots
-      expect((await deliveries(svc, healthy.id, { status: 'delivered' })).length).toBe(10)
+      expect(dead.received.length).toBe(BOUND) // the dead endpoint holds only its own slots
+      expect((await deliveries(svc, healthy.id, { status: 'delivered' })).length).toBe(BOUND + 4)
     } finally {
       await dead.stop()
     }
