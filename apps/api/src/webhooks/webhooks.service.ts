@@ -15,6 +15,7 @@ import {
   type StoreResult,
 } from './webhooks.repository.js'
 
+
 @Injectable()
 export class WebhooksService {
   private readonly logger = new Logger('Webhooks')
