@@ -4,6 +4,7 @@ import { AUTH, ServiceProcess, serviceEnv, startStack, type Stack } from './supp
 
 const SECRET_A = 'client-token-secret-a-0123456789abcdef'
 const SECRET_B = 'client-token-secret-b-0123456789abcdef'
+const ORIGIN = 'http://localhost:8080'
 
 /**
  * Client tokens (api-contract.md, "Frontends"): minted by a backend for one customer, accepted on the
@@ -14,7 +15,7 @@ describe('client tokens (e2e)', () => {
   let n = 0
 
   beforeAll(async () => {
-    stack = await startStack({ CLIENT_TOKEN_SECRET: SECRET_A })
+    stack = await startStack({ CLIENT_TOKEN_SECRET: SECRET_A, CORS_ORIGINS: ORIGIN })
   })
   afterAll(async () => {
     await stack?.close()
@@ -43,9 +44,11 @@ describe('client tokens (e2e)', () => {
     const res = await request(stack.url).post(`/v1/customers/${id}/client-tokens`).set(AUTH).expect(201)
     expect(Object.keys(res.body).sort()).toEqual(['customerId', 'expiresAt', 'token'])
     expect(res.body.customerId).toBe(id)
-    const ttl = new Date(res.body.expiresAt).getTime() - before
-    expect(ttl).toBeGreaterThan(14 * 60_000)
-    expect(ttl).toBeLessThanOrEqual(15 * 60_000)
+    const expiresAt = new Date(res.body.expiresAt).getTime()
+    // Whole seconds (JWT's exp), 15 minutes after the request was answered, at the latest.
+    expect(expiresAt % 1000).toBe(0)
+    expect(expiresAt).toBeGreaterThan(before + 15 * 60_000 - 1000)
+    expect(expiresAt).toBeLessThanOrEqual(Date.now() + 15 * 60_000)
     // A JWT whose claims name the customer and say what it is for (the browser may read them).
     const [header, payload] = (res.body.token as string)
       .split('.')
@@ -238,5 +241,70 @@ describe('client tokens (e2e)', () => {
     } finally {
       await Promise.all([a.stop(), b.stop()])
     }
+  })
+
+  describe('CORS: browsers may call exactly the three client-token routes', () => {
+    const preflight = (path: string, method: string, origin = ORIGIN) =>
+      request(stack.url)
+        .options(path)
+        .set('origin', origin)
+        .set('access-control-request-method', method)
+        .set('access-control-request-headers', 'authorization,content-type')
+
+    it('answers their preflights from CORS_ORIGINS, and their answers carry the grant', async () => {
+      const id = await newCustomer()
+      for (const [method, path] of [
+        ['POST', `/v1/customers/${id}/kyc-sessions`],
+        ['GET', `/v1/customers/${id}/kyc/status`],
+        ['GET', `/v1/customers/${id}/kyc/events?access_token=x`],
+      ] as const) {
+        const res = await preflight(path, method).expect(204)
+        expect(res.headers['access-control-allow-origin']).toBe(ORIGIN)
+        expect(res.headers['access-control-allow-methods']).toContain(method)
+        expect(res.headers['access-control-allow-headers']).toMatch(/authorization/)
+      }
+      const token = await mint(id)
+      const status = await request(stack.url)
+        .get(`/v1/customers/${id}/kyc/status`)
+        .set('origin', ORIGIN)
+        .set(bearer(token))
+        .expect(200)
+      expect(status.headers['access-control-allow-origin']).toBe(ORIGIN)
+      expect(status.headers['access-control-expose-headers']).toMatch(/x-request-id/)
+      // Another origin gets nothing, on these routes too.
+      const evil = await preflight(`/v1/customers/${id}/kyc/status`, 'GET', 'https://evil.example').expect(
+        403,
+      )
+      expect(evil.body).toMatchObject({ code: 'origin_not_allowed' })
+    })
+
+    it('opens no other route to browsers, from any origin', async () => {
+      const id = await newCustomer()
+      for (const [method, path] of [
+        ['POST', '/v1/customers'],
+        ['GET', `/v1/customers/${id}`],
+        ['GET', `/v1/customers/${id}/kyc`],
+        ['POST', `/v1/customers/${id}/client-tokens`],
+        ['GET', `/v1/customers/${id}/capabilities`],
+        ['GET', '/v1/events'],
+        ['POST', '/v1/webhook-endpoints'],
+      ] as const) {
+        const res = await preflight(path, method)
+        expect({ path, status: res.status, code: res.body.code }).toEqual({
+          path,
+          status: 403,
+          code: 'origin_not_allowed',
+        })
+        expect(res.headers['access-control-allow-origin']).toBeUndefined()
+        expect(res.body.detail).toMatch(/call .* from your backend/)
+      }
+      // An ordinary request from the allowed origin gets no grant either: the browser withholds the answer.
+      const get = await request(stack.url)
+        .get(`/v1/customers/${id}`)
+        .set('origin', ORIGIN)
+        .set(AUTH)
+        .expect(200)
+      expect(get.headers['access-control-allow-origin']).toBeUndefined()
+    })
   })
 })
