@@ -6,7 +6,7 @@ import path from 'node:path'
 import { z } from 'zod'
 import { findPrismaDir } from '../src/database/migrator/migrator.js'
 import { createCustomerSchema, listCustomersQuerySchema } from '../src/customers/dto/customer.schema.js'
-import { createKycSessionSchema, simulateSchema } from '../src/kyc/dto/kyc.schema.js'
+import { createClientTokenSchema, createKycSessionSchema, simulateSchema } from '../src/kyc/dto/kyc.schema.js'
 import { listDeliveriesQuerySchema } from '../src/webhooks/dto/delivery.schema.js'
 import { listEventsQuerySchema } from '../src/events/dto/event.schema.js'
 import {
@@ -168,6 +168,7 @@ describe('start-up, configuration, health, logs, shutdown (e2e)', () => {
       for (const [path, schema, method] of [
         ['/v1/customers', createCustomerSchema],
         ['/v1/customers/{id}/kyc-sessions', createKycSessionSchema],
+        ['/v1/customers/{id}/client-tokens', createClientTokenSchema],
         ['/v1/sandbox/customers/{id}/simulate', simulateSchema],
         ['/v1/webhook-endpoints', createEndpointSchema],
         ['/v1/webhook-endpoints/{id}', updateEndpointSchema, 'patch'],
