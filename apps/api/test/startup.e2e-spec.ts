@@ -308,21 +308,30 @@ describe('start-up, configuration, health, logs, shutdown (e2e)', () => {
       }
     })
 
-    it('allows configured CORS origins only', async () => {
+    it('allows configured CORS origins only, on the client-token routes only', async () => {
       const cors = await ServiceProcess.start(
         serviceEnv(emulator, db.url, { CORS_ORIGINS: 'https://app.example' }),
       )
       try {
+        const status = '/v1/customers/00000000-0000-4000-8000-000000000000/kyc/status'
         const ok = await request(cors.url)
+          .get(status)
+          .set('origin', 'https://app.example')
+          .set(AUTH)
+          .expect(404)
+        expect(ok.headers['access-control-allow-origin']).toBe('https://app.example')
+        const no = await request(cors.url)
+          .get(status)
+          .set('origin', 'https://evil.example')
+          .set(AUTH)
+          .expect(404)
+        expect(no.headers['access-control-allow-origin']).toBeUndefined()
+        // Any other route: no grant, even for the configured origin.
+        const other = await request(cors.url)
           .get('/health/live')
           .set('origin', 'https://app.example')
           .expect(200)
-        expect(ok.headers['access-control-allow-origin']).toBe('https://app.example')
-        const no = await request(cors.url)
-          .get('/health/live')
-          .set('origin', 'https://evil.example')
-          .expect(200)
-        expect(no.headers['access-control-allow-origin']).toBeUndefined()
+        expect(other.headers['access-control-allow-origin']).toBeUndefined()
       } finally {
         await cors.stop()
       }

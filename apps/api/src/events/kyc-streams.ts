@@ -93,6 +93,11 @@ export class KycStreams implements OnModuleDestroy {
     }
     reply.hijack()
     const raw = reply.raw
+    if (raw.destroyed || raw.socket?.destroyed) {
+      // The browser left during the read: its 'close' has fired already, nothing would remove it.
+      this.remove(stream)
+      return
+    }
     // The headers the hooks set (request id, security headers, a CORS grant), which hijack skips.
     const headers: OutgoingHttpHeaders = {}
     for (const [name, value] of Object.entries(reply.getHeaders()))
