@@ -145,6 +145,7 @@ const SERVICE_SETTINGS: Record<string, string> = {
   NODE_ENV: 'production',
   // Required in production; a fresh one per run (the bench's databases are new each run).
   WEBHOOK_ENDPOINT_KEY: randomBytes(32).toString('base64'),
+  CLIENT_TOKEN_SECRET: randomBytes(32).toString('base64'),
   WEBHOOK_WORKER_INTERVAL: '2s',
   ...Object.fromEntries(
     (process.env.BENCH_SERVICE_ENV ?? '')

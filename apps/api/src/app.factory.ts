@@ -11,6 +11,7 @@ import {
 } from './common/logging.js'
 import type { AppConfig } from './config/app-config.js'
 import { AppError } from './common/app-error.js'
+import { CLIENT_TOKEN_PATHS } from './common/client-tokens.js'
 import { toProblem } from './common/problem.filter.js'
 import {
   API_SECURITY_HEADERS,
@@ -50,7 +51,7 @@ export async function createApp(config: AppConfig): Promise<NestFastifyApplicati
     const origin = request.headers.origin
     if (request.method === 'OPTIONS' && origin && request.headers['access-control-request-method']) {
       const problem = toProblem(
-        new AppError('origin_not_allowed', refusePreflight(origin)),
+        new AppError('origin_not_allowed', refusePreflight(origin, request.url)),
         request.url.split('?')[0],
       )
       reply.code(problem.status).header('content-type', 'application/problem+json; charset=utf-8')
@@ -70,17 +71,29 @@ export async function createApp(config: AppConfig): Promise<NestFastifyApplicati
   })
   app.useLogger(new PinoNestLogger(root))
   app.flushLogs()
-  // Only when origins are configured: the CORS hook otherwise costs every request for nothing. An
-  // origin not in the list gets no CORS at all (false), so that its preflight reaches the hook above
-  // and is told why, rather than a 204 without a grant.
+  // Only when origins are configured: the CORS hook otherwise costs every request for nothing. Only
+  // the routes a client token may call are opened (CLIENT_TOKEN_PATHS): every other route wants an
+  // API token, which never belongs in a browser. An origin not in the list, or another route, gets
+  // no CORS at all (false), so that its preflight reaches the hook above and is told why, rather
+  // than a 204 without a grant.
   const cors = new NestLogger('Cors')
   if (config.corsOrigins.length) {
     const allowed = new Set(config.corsOrigins)
-    app.enableCors({
+    const grant = {
       origin: (origin: string | undefined, cb: (e: Error | null, allow: boolean) => void) =>
         cb(null, origin !== undefined && allowed.has(origin)),
-    })
-    cors.log(`browsers may call the API from ${config.corsOrigins.join(', ')} (CORS_ORIGINS)`)
+      methods: ['GET', 'POST'],
+      allowedHeaders: ['authorization', 'content-type'],
+      exposedHeaders: [REQUEST_ID_HEADER],
+      maxAge: 600,
+    }
+    app.enableCors({
+      delegator: (req: { url?: string }, cb: (e: Error | null, options: object) => void) =>
+        cb(null, CLIENT_TOKEN_PATHS.test(req.url ?? '') ? grant : { origin: false }),
+    } as never)
+    cors.log(
+      `browsers may call the client-token routes (kyc-sessions, kyc/status, kyc/events) from ${config.corsOrigins.join(', ')} (CORS_ORIGINS)`,
+    )
   } else {
     cors.log('off: no browser origin may call the API (CORS_ORIGINS is unset)')
   }
@@ -127,10 +140,17 @@ function describeTrustProxy(trust: AppConfig['trustProxy']): string {
   return `trusting X-Forwarded-* from ${trust.join(', ')} (TRUST_PROXY)`
 }
 
-/** The detail of a refused preflight: whether CORS is off, or this origin is not in the list. */
-function preflightRefusal(origins: string[]): (origin: string) => string {
-  return origins.length
-    ? (origin) => `The origin ${origin} may not call this API from a browser: it is not in CORS_ORIGINS.`
-    : (origin) =>
-        `The origin ${origin} may not call this API from a browser: CORS_ORIGINS is unset, so no origin may.`
+/**
+ * The detail of a refused preflight: whether CORS is off, this origin is not in the list, or the
+ * route is not one browsers may call.
+ */
+function preflightRefusal(origins: string[]): (origin: string, url: string) => string {
+  const allowed = new Set(origins)
+  return (origin, url) =>
+    !origins.length
+      ? `The origin ${origin} may not call this API from a browser: CORS_ORIGINS is unset, so no origin may.`
+      : !allowed.has(origin)
+        ? `The origin ${origin} may not call this API from a browser: it is not in CORS_ORIGINS.`
+        : `Browsers may call only POST /v1/customers/:id/kyc-sessions, GET .../kyc/status and GET .../kyc/events ` +
+          `(with a client token); call ${url.split('?')[0]} from your backend.`
 }

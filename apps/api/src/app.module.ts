@@ -3,6 +3,7 @@ import { APP_FILTER, APP_GUARD } from '@nestjs/core'
 import { ThrottlerModule } from '@nestjs/throttler'
 import { AlignModule } from './align/align.module.js'
 import { BearerAuthGuard } from './common/auth.guard.js'
+import { ClientTokensModule } from './common/client-tokens.module.js'
 import { ProblemFilter } from './common/problem.filter.js'
 import { RedisThrottlerStorage } from './common/redis-throttler.storage.js'
 import { TokenThrottlerGuard } from './common/throttler.guard.js'
@@ -35,6 +36,7 @@ export class AppModule {
           ...(throttlerStorage ? { storage: throttlerStorage } : {}),
         }),
         DatabaseModule,
+        ClientTokensModule,
         AlignModule,
         HealthModule,
         CustomersModule,

@@ -107,16 +107,17 @@ describe('deployment: configuration, CORS, proxies, docs, an unreachable Align (
   })
 
   describe('CORS', () => {
+    // The client-token routes are the only ones CORS opens (client-tokens.e2e-spec.ts: exactly which).
     const preflight = (svc: ServiceProcess, origin: string) =>
       request(svc.url)
-        .options('/v1/customers')
+        .options('/v1/customers/00000000-0000-4000-8000-000000000000/kyc-sessions')
         .set('origin', origin)
         .set('access-control-request-method', 'POST')
         .set('access-control-request-headers', 'authorization,content-type')
 
     it('logs the effective origins at start, and grants only them', async () => {
       expect(proxied.log).toMatch(
-        /"context":"Cors","msg":"browsers may call the API from https:\/\/app\.example, http:\/\/localhost:8080/,
+        /"context":"Cors","msg":"browsers may call the client-token routes \(kyc-sessions, kyc\/status, kyc\/events\) from https:\/\/app\.example, http:\/\/localhost:8080/,
       )
       expect(plain.log).toMatch(/"context":"Cors","msg":"off: no browser origin may call the API/)
       const ok = await preflight(proxied, 'https://app.example').expect(204)

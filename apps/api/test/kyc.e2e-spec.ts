@@ -488,6 +488,7 @@ describe('KYC links, status, sync, capabilities, simulate (e2e)', () => {
         ALIGN_ENVIRONMENT: 'production',
         NODE_ENV: 'production',
         WEBHOOK_ENDPOINT_KEY: randomBytes(32).toString('base64'),
+        CLIENT_TOKEN_SECRET: randomBytes(32).toString('base64'),
       }),
     )
     try {

@@ -262,6 +262,7 @@ describe('outbound webhooks (e2e)', () => {
       WEBHOOK_ENDPOINT_KEY: key,
       ALIGN_ENVIRONMENT: 'production',
       NODE_ENV: 'production',
+      CLIENT_TOKEN_SECRET: 'outbound-webhooks-client-token-secret-0123',
       EVENT_WEBHOOK_RETRY_FOR: '1s',
       EVENT_WEBHOOK_RETRY_BASE: '100ms',
     })

@@ -4,6 +4,7 @@ import path from 'node:path'
 import request from 'supertest'
 import { Webhook } from 'standardwebhooks'
 import { Receiver } from './support/receiver.js'
+import { SseStream } from './support/sse.js'
 import { ServiceProcess } from './support/test-app.js'
 import { eventually } from './support/webhooks.js'
 
@@ -99,6 +100,32 @@ describe('embedded defaults smoke (PGlite + built-in emulator)', () => {
       expect(receiver.events()).toEqual(feed.body.items)
     } finally {
       await receiver.stop()
+    }
+  })
+
+  it("streams a customer's KYC status to a client token, and the change from the embedded database's NOTIFY", async () => {
+    const c = await request(svc.url)
+      .post('/v1/customers')
+      .set(AUTH)
+      .send({ email: 'smoke-stream@example.com', type: 'individual', firstName: 'S', lastName: 'S' })
+      .expect(201)
+    const { token } = (
+      await request(svc.url).post(`/v1/customers/${c.body.id}/client-tokens`).set(AUTH).expect(201)
+    ).body
+    const stream = await SseStream.open(
+      svc.url,
+      `/v1/customers/${c.body.id}/kyc/events?access_token=${token}`,
+    )
+    try {
+      expect(JSON.parse((await stream.nth(0)).data)).toMatchObject({ status: 'not_started' })
+      await request(svc.url)
+        .post(`/v1/sandbox/customers/${c.body.id}/simulate`)
+        .set(AUTH)
+        .send({ action: 'kyc.status.approve' })
+        .expect(200)
+      expect(JSON.parse((await stream.nth(1, 'status', 5_000)).data)).toMatchObject({ status: 'approved' })
+    } finally {
+      stream.close()
     }
   })
 

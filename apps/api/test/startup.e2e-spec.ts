@@ -6,7 +6,7 @@ import path from 'node:path'
 import { z } from 'zod'
 import { findPrismaDir } from '../src/database/migrator/migrator.js'
 import { createCustomerSchema, listCustomersQuerySchema } from '../src/customers/dto/customer.schema.js'
-import { createKycSessionSchema, simulateSchema } from '../src/kyc/dto/kyc.schema.js'
+import { createClientTokenSchema, createKycSessionSchema, simulateSchema } from '../src/kyc/dto/kyc.schema.js'
 import { listDeliveriesQuerySchema } from '../src/webhooks/dto/delivery.schema.js'
 import { listEventsQuerySchema } from '../src/events/dto/event.schema.js'
 import {
@@ -168,6 +168,7 @@ describe('start-up, configuration, health, logs, shutdown (e2e)', () => {
       for (const [path, schema, method] of [
         ['/v1/customers', createCustomerSchema],
         ['/v1/customers/{id}/kyc-sessions', createKycSessionSchema],
+        ['/v1/customers/{id}/client-tokens', createClientTokenSchema],
         ['/v1/sandbox/customers/{id}/simulate', simulateSchema],
         ['/v1/webhook-endpoints', createEndpointSchema],
         ['/v1/webhook-endpoints/{id}', updateEndpointSchema, 'patch'],
@@ -307,21 +308,30 @@ describe('start-up, configuration, health, logs, shutdown (e2e)', () => {
       }
     })
 
-    it('allows configured CORS origins only', async () => {
+    it('allows configured CORS origins only, on the client-token routes only', async () => {
       const cors = await ServiceProcess.start(
         serviceEnv(emulator, db.url, { CORS_ORIGINS: 'https://app.example' }),
       )
       try {
+        const status = '/v1/customers/00000000-0000-4000-8000-000000000000/kyc/status'
         const ok = await request(cors.url)
+          .get(status)
+          .set('origin', 'https://app.example')
+          .set(AUTH)
+          .expect(404)
+        expect(ok.headers['access-control-allow-origin']).toBe('https://app.example')
+        const no = await request(cors.url)
+          .get(status)
+          .set('origin', 'https://evil.example')
+          .set(AUTH)
+          .expect(404)
+        expect(no.headers['access-control-allow-origin']).toBeUndefined()
+        // Any other route: no grant, even for the configured origin.
+        const other = await request(cors.url)
           .get('/health/live')
           .set('origin', 'https://app.example')
           .expect(200)
-        expect(ok.headers['access-control-allow-origin']).toBe('https://app.example')
-        const no = await request(cors.url)
-          .get('/health/live')
-          .set('origin', 'https://evil.example')
-          .expect(200)
-        expect(no.headers['access-control-allow-origin']).toBeUndefined()
+        expect(other.headers['access-control-allow-origin']).toBeUndefined()
       } finally {
         await cors.stop()
       }

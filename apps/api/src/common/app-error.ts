@@ -6,6 +6,7 @@ export type ErrorCode =
   | 'payload_too_large'
   | 'unauthorized'
   | 'origin_not_allowed'
+  | 'insufficient_scope'
   | 'not_found'
   | 'customer_not_found'
   | 'delivery_not_found'
@@ -33,6 +34,7 @@ export const ERROR_TABLE: Readonly<Record<ErrorCode, { status: number; title: st
   payload_too_large: { status: 413, title: 'Request body too large' },
   unauthorized: { status: 401, title: 'Missing or invalid bearer token' },
   origin_not_allowed: { status: 403, title: 'Origin not allowed' },
+  insufficient_scope: { status: 403, title: 'The token may not call this route' },
   not_found: { status: 404, title: 'Not found' },
   customer_not_found: { status: 404, title: 'Customer not found' },
   delivery_not_found: { status: 404, title: 'Webhook delivery not found' },

@@ -5,6 +5,7 @@ import type { FastifyRequest } from 'fastify'
 import { APP_CONFIG } from '../config/config.module.js'
 import type { AppConfig } from '../config/app-config.js'
 import { AppError } from './app-error.js'
+import { CLIENT_TOKEN_ROUTE_KEY, ClientTokens, type ClientTokenRoute } from './client-tokens.js'
 
 const IS_PUBLIC = 'align-kyc:public'
 
@@ -41,21 +42,26 @@ function bearerToken(request: FastifyRequest): string | null {
 /**
  * Requires `Authorization: Bearer <token>` with a token from API_KEYS. Tokens are compared as
  * SHA-256 digests with timingSafeEqual (equal lengths, constant time), against every configured token.
+ * A token that is none of them but a client token (client-tokens.ts) is verified and held to the
+ * route's ClientTokenAllowed and its `:id` instead.
  */
 @Injectable()
 export class BearerAuthGuard implements CanActivate {
   private readonly tokens: Buffer[]
   /** Whether a handler is public, per handler: its metadata never changes after start-up. */
   private readonly open = new WeakMap<object, boolean>()
+  /** Per handler, whether (and how) client tokens may call it; null: they may not. */
+  private readonly clientRoutes = new WeakMap<object, ClientTokenRoute | null>()
 
   constructor(
     private readonly reflector: Reflector,
     @Inject(APP_CONFIG) config: AppConfig,
+    private readonly clientTokens: ClientTokens,
   ) {
     this.tokens = config.apiKeys.map(digest)
   }
 
-  canActivate(context: ExecutionContext): boolean {
+  canActivate(context: ExecutionContext): boolean | Promise<boolean> {
     const handler = context.getHandler()
     let open = this.open.get(handler)
     if (open === undefined) {
@@ -63,12 +69,30 @@ export class BearerAuthGuard implements CanActivate {
       this.open.set(handler, open)
     }
     if (open) return true
-    const candidate = bearerTokenDigest(context.switchToHttp().getRequest<FastifyRequest>())
+    const request = context.switchToHttp().getRequest<FastifyRequest>()
+    const candidate = bearerTokenDigest(request)
     if (candidate !== null) {
       let ok = false
       for (const t of this.tokens) ok = timingSafeEqual(candidate, t) || ok
       if (ok) return true
     }
+    const route = this.clientRoute(context)
+    const clientToken = this.clientTokens.presented(request, route)
+    if (clientToken !== null) return this.clientTokens.authorize(request, clientToken, route)
     throw new AppError('unauthorized', 'Send Authorization: Bearer <token> with a token from API_KEYS.')
+  }
+
+  private clientRoute(context: ExecutionContext): ClientTokenRoute | null {
+    const handler = context.getHandler()
+    let route = this.clientRoutes.get(handler)
+    if (route === undefined) {
+      route =
+        this.reflector.getAllAndOverride<ClientTokenRoute | undefined>(CLIENT_TOKEN_ROUTE_KEY, [
+          handler,
+          context.getClass(),
+        ]) ?? null
+      this.clientRoutes.set(handler, route)
+    }
+    return route
   }
 }

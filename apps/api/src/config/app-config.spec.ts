@@ -96,6 +96,13 @@ describe('loadConfig', () => {
     [{ NODE_ENV: 'production', API_KEYS: 't' }, 'WEBHOOK_ENDPOINT_KEY'],
     [{ WEBHOOK_ENDPOINT_KEY: 'c2hvcnQ=' }, 'WEBHOOK_ENDPOINT_KEY'],
     [{ WEBHOOK_ENDPOINT_KEY: ' , ' }, 'WEBHOOK_ENDPOINT_KEY'],
+    [
+      { NODE_ENV: 'production', API_KEYS: 't', WEBHOOK_ENDPOINT_KEY: 'A'.repeat(43) + '=' },
+      'CLIENT_TOKEN_SECRET',
+    ],
+    [{ CLIENT_TOKEN_SECRET: 'too-short' }, 'CLIENT_TOKEN_SECRET'],
+    [{ CLIENT_TOKEN_SECRET: `${'x'.repeat(32)},short` }, 'CLIENT_TOKEN_SECRET'],
+    [{ CLIENT_TOKEN_SECRET: ' , ' }, 'CLIENT_TOKEN_SECRET'],
     [{ EVENT_RETENTION: '0' }, 'EVENT_RETENTION'],
     [{ EVENT_WEBHOOK_TIMEOUT: 'long' }, 'EVENT_WEBHOOK_TIMEOUT'],
     [{ EVENT_WEBHOOK_RETRY_BASE: '-1s' }, 'EVENT_WEBHOOK_RETRY_BASE'],

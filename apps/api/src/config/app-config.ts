@@ -58,6 +58,11 @@ export type AppConfig = {
      */
     endpointKeys: Buffer[] | null
   }
+  /**
+   * HMAC keys of client tokens (CLIENT_TOKEN_SECRET), the first signs and every one verifies; null
+   * outside production when unset: a secret generated into the database is used.
+   */
+  clientTokenSecrets: string[] | null
   /** After a write fails for lack of disk space, /health/ready answers 503 this long (0: not at all). */
   readinessDiskFullHoldMs: number
 }
@@ -255,6 +260,22 @@ const keyList = nonEmptyList('keys').transform((keys, ctx) => {
   return out
 })
 
+/** Client-token signing secrets: at least 32 characters each (HS256 wants a 256-bit key). */
+const secretList = tokenList.transform((secrets, ctx) => {
+  if (secrets === undefined) return undefined
+  const short = secrets.findIndex((s) => s.length < 32)
+  if (short >= 0) {
+    ctx.addIssue({
+      code: 'custom',
+      message:
+        `secret ${short + 1} of ${secrets.length} is shorter than 32 characters ` +
+        '(generate one with: openssl rand -base64 32)',
+    })
+    return z.NEVER
+  }
+  return secrets
+})
+
 const bool = (fallback: boolean) =>
   z
     .string()
@@ -350,6 +371,7 @@ const envSchema = z.object({
   EVENT_WEBHOOK_RETRY_BASE: duration('5s'),
   EVENT_WEBHOOK_RETRY_FOR: duration('3d'),
   WEBHOOK_ENDPOINT_KEY: keyList,
+  CLIENT_TOKEN_SECRET: secretList,
 })
 
 /**
@@ -430,6 +452,12 @@ export function loadConfig(env: Record<string, string | undefined>): AppConfig {
         '(a base64 32-byte key that encrypts webhook endpoint secrets: openssl rand -base64 32)',
     )
   }
+  if (production && !e.CLIENT_TOKEN_SECRET) {
+    throw new ConfigError(
+      'Invalid configuration: CLIENT_TOKEN_SECRET: required in production ' +
+        '(a random secret of 32 or more characters that signs client tokens: openssl rand -base64 32)',
+    )
+  }
   const usingDevToken = apiKeys.length === 0
   if (usingDevToken) apiKeys = [DEV_API_TOKEN]
   const kycLink = linkPolicy(e.KYC_LINK_TTL, e.KYC_LINK_RENEWAL_MARGIN, env)
@@ -477,5 +505,6 @@ export function loadConfig(env: Record<string, string | undefined>): AppConfig {
       endpointKeys: e.WEBHOOK_ENDPOINT_KEY ?? null,
     },
     readinessDiskFullHoldMs: e.READINESS_DISK_FULL_HOLD,
+    clientTokenSecrets: e.CLIENT_TOKEN_SECRET ?? null,
   }
 }

@@ -18,12 +18,16 @@ export type SqlDatabase = {
   /** BEGIN … COMMIT on one connection (ROLLBACK if `fn` throws). */
   transaction<T>(fn: (sql: Sql) => Promise<T>): Promise<T>
   /**
-   * LISTENs on `channels` and calls `onNotify(channel)` for each notification (delivered at the
-   * notifying transaction's commit). On a server this is one dedicated connection outside the pool,
-   * re-opened a second after it drops; `onNotify` is then called for every channel, because what
-   * was notified meanwhile is lost. Resolves to a function that stops listening.
+   * LISTENs on `channels` and calls `onNotify(channel, payload)` for each notification (delivered at
+   * the notifying transaction's commit). On a server this is one dedicated connection outside the
+   * pool, re-opened a second after it drops; `onNotify` is then called for every channel with no
+   * payload (`undefined`), because what was notified meanwhile is lost. Resolves to a function that
+   * stops listening.
    */
-  listen(channels: readonly string[], onNotify: (channel: string) => void): Promise<() => Promise<void>>
+  listen(
+    channels: readonly string[],
+    onNotify: (channel: string, payload?: string) => void,
+  ): Promise<() => Promise<void>>
   /** Ends the connection pool (the embedded database is closed by its owner). */
   close(): Promise<void>
 }
@@ -84,7 +88,7 @@ export function pgliteDatabase(db: PGlite): SqlDatabase {
     query: run(db),
     close: async () => undefined,
     async listen(channels, onNotify) {
-      const stops = await Promise.all(channels.map((c) => db.listen(c, () => onNotify(c))))
+      const stops = await Promise.all(channels.map((c) => db.listen(c, (payload) => onNotify(c, payload))))
       return async () => {
         if (!db.closed) await Promise.all(stops.map((stop) => stop()))
       }
@@ -98,7 +102,7 @@ const RELISTEN_MS = 1_000
 async function listenOnServer(
   pool: pg.Pool,
   channels: readonly string[],
-  onNotify: (channel: string) => void,
+  onNotify: (channel: string, payload?: string) => void,
 ): Promise<() => Promise<void>> {
   let stopped = false
   let client: pg.Client | null = null
@@ -114,7 +118,7 @@ async function listenOnServer(
     }
     c.on('error', lost)
     c.on('end', lost)
-    c.on('notification', (n) => onNotify(n.channel))
+    c.on('notification', (n) => onNotify(n.channel, n.payload))
     client = c
     try {
       await c.connect()
@@ -129,7 +133,7 @@ async function listenOnServer(
     retry = setTimeout(() => {
       retry = null
       connect()
-        .then(() => channels.forEach(onNotify))
+        .then(() => channels.forEach((channel) => onNotify(channel)))
         .catch(() => undefined) // lost() has scheduled the next try
     }, RELISTEN_MS)
     retry.unref()

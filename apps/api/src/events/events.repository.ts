@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common'
 import { PrismaService } from '../database/prisma.service.js'
+import { readKycLiveStatus, type KycLiveStatus } from '../kyc-state/kyc-live-status.js'
 import type { EventType } from './outbox.js'
 
 /** An event as the feed and the webhooks show it. */
@@ -30,6 +31,11 @@ const EVENT_COLUMNS = `e.id::text AS id, e.type, e.customer_id::text AS "custome
 @Injectable()
 export class EventsRepository {
   constructor(private readonly prisma: PrismaService) {}
+
+  /** A customer's KYC status as its stream sends it (one indexed read on a pooled connection), or null. */
+  async kycLiveStatus(customerId: string): Promise<KycLiveStatus | null> {
+    return readKycLiveStatus(this.prisma.sql.query, customerId)
+  }
 
   /** Positioned events after `after` (a position), oldest first; unpositioned ones are not in the feed yet. */
   async page(q: EventPageQuery): Promise<EventRecord[]> {

@@ -32,8 +32,10 @@ export const EVENTS_CHANNEL = 'align_kyc_events'
  * commit or roll back with the change). Its `sequence` is the customer's next one, taken by
  * incrementing `customers.event_sequence` in the same statement: that row stays locked until the
  * transaction ends, so a customer's sequences have no gaps and are inserted in order (the relay
- * relies on the latter). The statement also NOTIFYs EVENTS_CHANNEL, which PostgreSQL delivers only
- * at commit: that is what wakes the relay, on every instance, once the event is visible.
+ * relies on the latter). The statement also NOTIFYs EVENTS_CHANNEL with the customer's id as the
+ * payload, which PostgreSQL delivers only at commit: that is what wakes the relay, on every instance,
+ * once the event is visible, and what tells the KYC status streams of that customer (kyc-streams.ts)
+ * to look again.
  *
  * Throws if the customer does not exist (a bug in the caller: nothing is written then).
  */
@@ -44,7 +46,7 @@ export async function appendEvent(sql: Sql, e: NewEvent): Promise<void> {
      )
      INSERT INTO events (id, type, customer_id, sequence, data)
      SELECT $1::uuid, $3, $2::uuid, s.event_sequence, $4::jsonb
-       FROM s, (SELECT pg_notify('${EVENTS_CHANNEL}', '')) n
+       FROM s, (SELECT pg_notify('${EVENTS_CHANNEL}', $2::text)) n
      RETURNING sequence`,
     [randomUUID(), e.customerId, e.type, JSON.stringify(e.data)],
   )

@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto'
+import { generatedKey } from '../database/generated-keys.js'
 import { Injectable } from '@nestjs/common'
 import { PrismaService } from '../database/prisma.service.js'
 import type { EventType } from './outbox.js'
@@ -318,14 +318,6 @@ export class WebhookEndpointsRepository {
    * by every other: for WEBHOOK_ENDPOINT_KEY outside production when it is unset.
    */
   async generatedKey(name: string): Promise<Buffer> {
-    await this.prisma.sql.query(
-      'INSERT INTO generated_keys (name, key) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING',
-      [name, randomBytes(32).toString('base64')],
-    )
-    const rows = await this.prisma.sql.query<{ key: string }>(
-      'SELECT key FROM generated_keys WHERE name = $1',
-      [name],
-    )
-    return Buffer.from(rows[0]!.key, 'base64')
+    return generatedKey(this.prisma.sql.query, name)
   }
 }

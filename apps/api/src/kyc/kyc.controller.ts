@@ -2,15 +2,20 @@ import { Body, Controller, Get, HttpCode, Param, Post, Res } from '@nestjs/commo
 import { ApiCreatedResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger'
 import type { FastifyReply } from 'fastify'
 import { ApiProtected } from '../common/api-docs.js'
+import { ClientTokenAllowed } from '../common/client-tokens.js'
 import { UuidPipe } from '../common/uuid.pipe.js'
 import {
   CapabilitiesDto,
+  ClientTokenDto,
+  CreateClientTokenDto,
   CreateKycSessionDto,
+  LiveKycStatusDto,
   KycSessionDto,
   KycStatusDto,
   toKycSessionDto,
   toKycStatusDto,
 } from './dto/kyc.dto.js'
+import { clientTokenTtlMs } from './dto/kyc.schema.js'
 import { KycService } from './kyc.service.js'
 
 @ApiTags('kyc')
@@ -19,12 +24,14 @@ export class KycController {
   constructor(private readonly kyc: KycService) {}
 
   @Post('kyc-sessions')
+  @ClientTokenAllowed()
   @HttpCode(201)
   @ApiCreatedResponse({ type: KycSessionDto, description: 'A new link from Align' })
   @ApiOkResponse({ type: KycSessionDto, description: 'The live link, reused' })
   @ApiProtected(
     'validation_failed',
     'malformed_json',
+    'insufficient_scope',
     'customer_not_found',
     'kyc_already_approved',
     'upstream_error',
@@ -45,6 +52,32 @@ export class KycController {
   @ApiProtected('validation_failed', 'customer_not_found')
   async status(@Param('id', UuidPipe) id: string): Promise<KycStatusDto> {
     return toKycStatusDto(await this.kyc.view(id), new Date())
+  }
+
+  @Get('kyc/status')
+  @ClientTokenAllowed()
+  @ApiOkResponse({
+    type: LiveKycStatusDto,
+    description: 'What a frontend may see: no personal data, no history (also with a client token)',
+  })
+  @ApiProtected('validation_failed', 'insufficient_scope', 'customer_not_found')
+  async liveStatus(@Param('id', UuidPipe) id: string): Promise<LiveKycStatusDto> {
+    return this.kyc.liveStatus(id)
+  }
+
+  @Post('client-tokens')
+  @HttpCode(201)
+  @ApiCreatedResponse({
+    type: ClientTokenDto,
+    description: "A short-lived token for this customer's frontend",
+  })
+  @ApiProtected('validation_failed', 'malformed_json', 'insufficient_scope', 'customer_not_found')
+  async clientToken(
+    @Param('id', UuidPipe) id: string,
+    @Body() body: CreateClientTokenDto,
+  ): Promise<ClientTokenDto> {
+    const { token, expiresAt } = await this.kyc.mintClientToken(id, clientTokenTtlMs(body?.ttl)!)
+    return { token, expiresAt: expiresAt.toISOString(), customerId: id }
   }
 
   @Post('kyc/sync')

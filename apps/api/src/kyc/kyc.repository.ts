@@ -19,6 +19,7 @@ import {
 } from '../kyc-state/customer.record.js'
 import type { AlignReading } from '../kyc-state/kyc-observation.js'
 import { applyReadingLocked } from '../kyc-state/kyc-state.store.js'
+import { readKycLiveStatus, type KycLiveStatus } from '../kyc-state/kyc-live-status.js'
 
 /** The live KYC link of a customer. */
 export type SessionRecord = {
@@ -131,6 +132,11 @@ async function readJoined(sql: Sql, customerId: string): Promise<CustomerWithSes
 @Injectable()
 export class KycRepository {
   constructor(private readonly prisma: PrismaService) {}
+
+  /** What a frontend may see of the customer's KYC (GET .../kyc/status), or null if unknown. */
+  async liveStatus(customerId: string): Promise<KycLiveStatus | null> {
+    return readKycLiveStatus(this.prisma.sql.query, customerId)
+  }
 
   /** One indexed read: the customer and its live session. */
   async findWithLiveSession(customerId: string): Promise<CustomerWithSession | null> {

@@ -14,6 +14,8 @@ import {
 } from '@align-kyc/domain'
 import { AlignGateway } from '../align/align.module.js'
 import { AppError } from '../common/app-error.js'
+import { ClientTokens } from '../common/client-tokens.js'
+import type { KycLiveStatus } from '../kyc-state/kyc-live-status.js'
 import { APP_CONFIG } from '../config/config.module.js'
 import type { AppConfig } from '../config/app-config.js'
 import type { CustomerRecord } from '../kyc-state/customer.record.js'
@@ -56,6 +58,7 @@ export class KycService {
     private readonly kyc: KycRepository,
     private readonly align: AlignGateway,
     private readonly sessionStatus: SessionStatusWorker,
+    private readonly clientTokens: ClientTokens,
     @Inject(APP_CONFIG) config: AppConfig,
   ) {
     this.policy = config.kycLink
@@ -162,6 +165,20 @@ export class KycService {
     }
     this.sessionStatus.kick()
     return linkResult(recorded.kyc, recorded.session, false)
+  }
+
+  /** The KYC status a frontend may see (no personal data, no history). */
+  async liveStatus(customerId: string): Promise<KycLiveStatus> {
+    const status = await this.kyc.liveStatus(customerId)
+    if (!status) throw notFound(customerId)
+    return status
+  }
+
+  /** A client token for an existing customer, valid `ttlMs` (client-tokens.ts). */
+  async mintClientToken(customerId: string, ttlMs: number): Promise<{ token: string; expiresAt: Date }> {
+    // TODO(issue 18): a redacted customer answers 409 customer_redacted once redaction is merged.
+    if (!(await this.kyc.findLinkState(customerId))) throw notFound(customerId)
+    return this.clientTokens.sign(customerId, ttlMs)
   }
 
   async view(customerId: string): Promise<KycView> {

@@ -9,7 +9,7 @@ import {
   type VirtualAccountCurrency,
 } from '@align-kyc/domain'
 import type { KycView, LinkResult } from '../kyc.service.js'
-import { createKycSessionSchema, simulateSchema } from './kyc.schema.js'
+import { createClientTokenSchema, createKycSessionSchema, simulateSchema } from './kyc.schema.js'
 
 export class CreateKycSessionDto {
   static readonly schema = createKycSessionSchema
@@ -73,6 +73,35 @@ export class CapabilitiesDto {
       'status_breakdown at all, KYC approval alone decides. Empty unless KYC is approved.',
   })
   virtualAccountCurrencies!: VirtualAccountCurrency[]
+}
+
+export class LiveKycStatusDto {
+  @ApiProperty({ enum: KYC_STATUSES }) status!: KycStatus
+  @ApiProperty({ enum: KYC_SUB_STATUSES, nullable: true, type: String }) subStatus!: KycSubStatus | null
+  @ApiProperty({ format: 'date-time' }) updatedAt!: string
+  @ApiProperty({ type: CapabilitiesDto }) capabilities!: CapabilitiesDto
+  @ApiProperty({ type: LiveSessionDto, nullable: true }) session!: LiveSessionDto | null
+}
+
+export class CreateClientTokenDto {
+  static readonly schema = createClientTokenSchema
+
+  @ApiPropertyOptional({
+    default: '15m',
+    example: '15m',
+    description: 'How long the token is valid: a duration (30s, 15m, 1h), at most 1h',
+  })
+  ttl?: string
+}
+
+export class ClientTokenDto {
+  @ApiProperty({
+    description:
+      'A JWT for this customer only, accepted on POST .../kyc-sessions, GET .../kyc/status and GET .../kyc/events',
+  })
+  token!: string
+  @ApiProperty({ format: 'date-time' }) expiresAt!: string
+  @ApiProperty({ format: 'uuid' }) customerId!: string
 }
 
 export class SimulateDto {
