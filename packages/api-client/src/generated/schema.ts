@@ -100,6 +100,38 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/customers/{id}/kyc/status": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["KycController_liveStatus"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/customers/{id}/client-tokens": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post: operations["KycController_clientToken"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/customers/{id}/kyc/sync": {
         parameters: {
             query?: never;
@@ -359,6 +391,22 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/customers/{id}/kyc/events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["KycStreamController_events"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -377,7 +425,7 @@ export interface components {
             status: number;
             detail: string;
             /** @enum {string} */
-            code: "validation_failed" | "malformed_json" | "unsupported_media_type" | "payload_too_large" | "unauthorized" | "origin_not_allowed" | "not_found" | "customer_not_found" | "delivery_not_found" | "endpoint_not_found" | "endpoint_delivery_not_found" | "url_not_allowed" | "kyc_already_approved" | "kyc_not_approved" | "rail_not_approved" | "virtual_account_not_found" | "delivery_not_retryable" | "invalid_signature" | "invalid_webhook" | "rate_limited" | "upstream_error" | "upstream_unavailable" | "database_unavailable" | "internal_error";
+            code: "validation_failed" | "malformed_json" | "unsupported_media_type" | "payload_too_large" | "unauthorized" | "origin_not_allowed" | "insufficient_scope" | "not_found" | "customer_not_found" | "delivery_not_found" | "endpoint_not_found" | "endpoint_delivery_not_found" | "url_not_allowed" | "kyc_already_approved" | "kyc_not_approved" | "rail_not_approved" | "virtual_account_not_found" | "delivery_not_retryable" | "invalid_signature" | "invalid_webhook" | "rate_limited" | "upstream_error" | "upstream_unavailable" | "database_unavailable" | "internal_error";
             errors?: components["schemas"]["FieldErrorDto"][];
             instance?: string;
             /**
@@ -522,6 +570,32 @@ export interface components {
              *     ]
              */
             virtualAccountCurrencies: ("usd" | "eur" | "aed")[];
+        };
+        LiveKycStatusDto: {
+            /** @enum {string} */
+            status: "not_started" | "pending" | "approved" | "rejected";
+            /** @enum {string|null} */
+            subStatus: "kyc_form_submission_started" | "kyc_form_submission_accepted" | "kyc_form_resubmission_required" | null;
+            /** Format: date-time */
+            updatedAt: string;
+            capabilities: components["schemas"]["CapabilitiesDto"];
+            session: components["schemas"]["LiveSessionDto"] | null;
+        };
+        CreateClientTokenDto: {
+            /**
+             * @description How long the token is valid: a duration (30s, 15m, 1h), at most 1h
+             * @default 15m
+             * @example 15m
+             */
+            ttl?: string;
+        };
+        ClientTokenDto: {
+            /** @description A JWT for this customer only, accepted on POST .../kyc-sessions, GET .../kyc/status and GET .../kyc/events */
+            token: string;
+            /** Format: date-time */
+            expiresAt: string;
+            /** Format: uuid */
+            customerId: string;
         };
         SimulateDto: {
             /** @enum {string} */
@@ -1206,6 +1280,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
+            /** @description insufficient_scope */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
             /** @description customer_not_found */
             404: {
                 headers: {
@@ -1283,6 +1366,162 @@ export interface operations {
             };
             /** @description unauthorized */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description customer_not_found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description rate_limited */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description database_unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+        };
+    };
+    KycController_liveStatus: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description What a frontend may see: no personal data, no history (also with a client token) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LiveKycStatusDto"];
+                };
+            };
+            /** @description validation_failed */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description insufficient_scope */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description customer_not_found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description rate_limited */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description database_unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+        };
+    };
+    KycController_clientToken: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateClientTokenDto"];
+            };
+        };
+        responses: {
+            /** @description A short-lived token for this customer's frontend */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ClientTokenDto"];
+                };
+            };
+            /** @description validation_failed | malformed_json */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description insufficient_scope */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2603,6 +2842,85 @@ export interface operations {
             };
             /** @description delivery_not_retryable */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description rate_limited */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description database_unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+        };
+    };
+    KycStreamController_events: {
+        parameters: {
+            query?: {
+                /** @description A client token, for EventSource (which cannot send headers); never logged. API tokens go in the Authorization header only. */
+                access_token?: unknown;
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Server-Sent Events: `event: status` with the GET .../kyc/status body at once, then one per committed change (on any instance); a `: keep-alive` comment every 15 s; `event: expired`, then the end, when the client token expires. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/event-stream": string;
+                };
+            };
+            /** @description validation_failed */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description insufficient_scope */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description customer_not_found */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
