@@ -114,7 +114,13 @@ export class WebhooksRepository {
       INSERT INTO webhook_deliveries
         (id, body_hash, raw_body, event_type, entity_type, entity_id, event_created_at, status,
          next_attempt_at, outcome, processed_at)
-      SELECT ${id}::uuid, ${d.bodyHash}, ${d.rawBody}, ${d.eventType}, ${d.entityType}, ${d.entityId},
+      SELECT ${id}::uuid, ${d.bodyHash},
+             -- About a redacted customer (or one of its accounts): the body is not kept at all.
+             CASE WHEN EXISTS (SELECT 1 FROM customers WHERE align_customer_id = ${d.entityId} AND redacted_at IS NOT NULL)
+                    OR EXISTS (SELECT 1 FROM virtual_accounts v JOIN customers c ON c.id = v.customer_id
+                                WHERE v.align_virtual_account_id = ${d.entityId} AND c.redacted_at IS NOT NULL)
+                  THEN NULL ELSE ${d.rawBody} END,
+             ${d.eventType}, ${d.entityType}, ${d.entityId},
              ${d.eventCreatedAt}::timestamptz, ${status}::"DeliveryStatus",
              CASE WHEN ${d.handling} = 'process-now' THEN now()
                   WHEN ${status} = 'pending' AND EXISTS (SELECT 1 FROM customers WHERE align_customer_id = ${d.entityId})

@@ -15,7 +15,6 @@ import {
   type StoreResult,
 } from './webhooks.repository.js'
 
-
 @Injectable()
 export class WebhooksService {
   private readonly logger = new Logger('Webhooks')
