@@ -61,7 +61,9 @@ j AS MATERIALIZED (
          coalesce(h.started, false) AS started,
          coalesce(h.rejected, false) AS rejected,
          h.approved_at IS NOT NULL AS approved,
-         greatest(0, extract(epoch FROM h.approved_at - c.created_at)) AS approval_seconds
+         -- NULL when never approved (percentile_cont skips NULLs; greatest() alone would make them 0)
+         CASE WHEN h.approved_at IS NOT NULL
+              THEN greatest(0, extract(epoch FROM h.approved_at - c.created_at)) END AS approval_seconds
     FROM c LEFT JOIN h ON h.customer_id = c.id
 ),
 days AS (
