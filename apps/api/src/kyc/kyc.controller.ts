@@ -27,6 +27,7 @@ export class KycController {
     'malformed_json',
     'customer_not_found',
     'kyc_already_approved',
+    'customer_redacted',
     'upstream_error',
     'upstream_unavailable',
   )
