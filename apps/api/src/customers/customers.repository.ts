@@ -154,7 +154,7 @@ export class CustomersRepository {
       await sql(
         `UPDATE events
             SET data = jsonb_set(data, '{depositInstructions}', data->'depositInstructions' || $2::jsonb)
-          WHERE customer_id = $1::uuid AND type LIKE 'virtual\_account.%'
+          WHERE customer_id = $1::uuid AND type IN ('virtual_account.created', 'virtual_account.updated')
             AND jsonb_typeof(data->'depositInstructions') = 'object'`,
         [id, REDACTED_DEPOSIT_FIELDS],
       )
