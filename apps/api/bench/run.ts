@@ -13,6 +13,7 @@
  *   webhook     5. webhook ingestion with the worker on (webhook-ingestion.ts)
  *   scale       9. the hot statements at 1M customers vs 1k (scale.ts)
  *   va         10. virtual accounts: added latency over Align's create, 50 identical at once (virtual-accounts.ts)
+ *   stats      11. GET /v1/stats/kyc at 1M customers, 3M history rows (stats.ts)
  *
  * Every section but the first three starts its own stack (emulator, fresh database, service
  * processes) and stops it, so no section's leftovers (a webhook backlog, a slow emulator) touch the
@@ -37,6 +38,7 @@ import { progress, table, type Target } from './lib/stats.js'
 import type { BenchContext, BenchOptions, SectionResult } from './lib/types.js'
 import { benchMemory, measureIdleRss } from './memory.js'
 import { benchScale } from './scale.js'
+import { benchStats } from './stats.js'
 import { benchSlowAlign } from './slow-align.js'
 import { benchWarmLink } from './warm-link.js'
 import { benchWebhookBurst } from './webhook-burst.js'
@@ -78,6 +80,8 @@ const options: BenchOptions = {
   vaCustomers: num('BENCH_VA_CUSTOMERS', 200),
   vaWarmup: num('BENCH_VA_WARMUP', 200),
   vaConcurrent: num('BENCH_VA_CONCURRENT', 50),
+  statsCustomers: Math.max(1, num('BENCH_STATS_CUSTOMERS', 1_000_000)),
+  statsSamples: Math.max(1, num('BENCH_STATS_SAMPLES', 30)),
 }
 const SECTIONS = [
   'memory',
@@ -90,6 +94,7 @@ const SECTIONS = [
   'webhook',
   'scale',
   'va',
+  'stats',
 ] as const
 type Section = (typeof SECTIONS)[number]
 const only = (process.env.BENCH_ONLY ?? '')
@@ -226,6 +231,7 @@ async function main(): Promise<void> {
   await section('webhook', () => benchWebhookIngestion(ctx))
   await section('scale', () => benchScale(ctx))
   await section('va', () => benchVirtualAccounts(ctx))
+  await section('stats', () => benchStats(ctx))
 
   const order = (s: SectionResult) => Number(/^(\d+)\./.exec(s.title)?.[1] ?? 99)
   sections.sort((a, b) => order(a) - order(b))

@@ -44,6 +44,9 @@ export type BenchOptions = {
   /** Virtual accounts opened before the measured ones (not measured). */
   vaWarmup: number
   vaConcurrent: number
+  /** Section 11: customers seeded (3 history rows each) and timed stats requests. */
+  statsCustomers: number
+  statsSamples: number
 }
 
 /** One section's outcome: printed rows, PASS/FAIL targets, and what goes into results.json under `key`. */
