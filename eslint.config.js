@@ -9,7 +9,7 @@ import tseslint from 'typescript-eslint'
  * transaction calls, may be imported from kyc-state/ and the features (issue 17).
  */
 const API_SRC = 'apps/api/src'
-const FEATURES = ['customers', 'kyc', 'virtual-accounts', 'webhooks', 'health', 'events']
+const FEATURES = ['customers', 'kyc', 'virtual-accounts', 'webhooks', 'health', 'events', 'stats']
 const INFRASTRUCTURE = ['common', 'database', 'config', 'align']
 const forbid = (folders, message) => ({
   'no-restricted-imports': [

@@ -17,6 +17,7 @@
  *   endpoints  12. 10 endpoints, one answering 500 and one never answering (events.ts)
  *   eventcrash 13. kill -9 during delivery, the subscriber down for 60 s (event-crash.ts)
  *   feed       14. a feed page of 100 at 1M events kept vs 1k (feed.ts)
+ *   stats      15. GET /v1/stats/kyc at 1M customers, 3M history rows (stats.ts)
  *
  * Every section but the first three starts its own stack (emulator, fresh database, service
  * processes) and stops it, so no section's leftovers (a webhook backlog, a slow emulator) touch the
@@ -44,6 +45,7 @@ import { progress, table, type Target } from './lib/stats.js'
 import type { BenchContext, BenchOptions, SectionResult } from './lib/types.js'
 import { benchMemory, measureIdleRss } from './memory.js'
 import { benchScale } from './scale.js'
+import { benchStats } from './stats.js'
 import { benchSlowAlign } from './slow-align.js'
 import { benchWarmLink } from './warm-link.js'
 import { benchWebhookBurst } from './webhook-burst.js'
@@ -101,6 +103,8 @@ const options: BenchOptions = {
   feedEvents: num('BENCH_FEED_EVENTS', 1_000_000),
   feedBaseEvents: num('BENCH_FEED_BASE', 1000),
   feedSamples: Math.max(1, num('BENCH_FEED_SAMPLES', 200)),
+  statsCustomers: Math.max(1, num('BENCH_STATS_CUSTOMERS', 1_000_000)),
+  statsSamples: Math.max(1, num('BENCH_STATS_SAMPLES', 30)),
 }
 const SECTIONS = [
   'memory',
@@ -117,6 +121,7 @@ const SECTIONS = [
   'endpoints',
   'eventcrash',
   'feed',
+  'stats',
 ] as const
 type Section = (typeof SECTIONS)[number]
 const only = (process.env.BENCH_ONLY ?? '')
@@ -258,6 +263,7 @@ async function main(): Promise<void> {
   await section('endpoints', () => benchEndpoints(ctx))
   await section('eventcrash', () => benchEventCrash(ctx))
   await section('feed', () => benchFeed(ctx))
+  await section('stats', () => benchStats(ctx))
 
   const order = (s: SectionResult) => Number(/^(\d+)\./.exec(s.title)?.[1] ?? 99)
   sections.sort((a, b) => order(a) - order(b))

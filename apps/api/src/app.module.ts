@@ -14,6 +14,7 @@ import { EventsModule } from './events/events.module.js'
 import { HealthModule } from './health/health.module.js'
 import { CustomersModule } from './customers/customers.module.js'
 import { KycModule } from './kyc/kyc.module.js'
+import { StatsModule } from './stats/stats.module.js'
 import { SandboxModule } from './kyc/sandbox.module.js'
 import { WebhookHandlersModule } from './common/webhook-handlers.js'
 import { VirtualAccountsModule } from './virtual-accounts/virtual-accounts.module.js'
@@ -47,6 +48,7 @@ export class AppModule {
         WebhookHandlersModule,
         WebhooksModule,
         EventsModule,
+        StatsModule,
         ...(features ?? []),
       ],
       providers: [

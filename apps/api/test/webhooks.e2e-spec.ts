@@ -4,7 +4,7 @@ import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { AlignClient } from '@align-kyc/align-client'
 import request from 'supertest'
-import { AUTH, startStack, type Stack } from './support/test-app.js'
+import { AUTH, OPERATOR_AUTH, startStack, type Stack } from './support/test-app.js'
 import { createCustomer, deliver, eventually, kycEvent } from './support/webhooks.js'
 
 const EMULATOR_KEY = 'emulator-api-key'
@@ -265,7 +265,7 @@ describe('webhooks (e2e)', () => {
     const list = await request(stack.url)
       .get('/v1/webhooks/deliveries')
       .query({ status: 'failed' })
-      .set(AUTH)
+      .set(OPERATOR_AUTH)
       .expect(200)
     expect(list.body.items).toEqual([
       {
@@ -282,7 +282,7 @@ describe('webhooks (e2e)', () => {
     stack.emulator.clearFaults()
     const retried = await request(stack.url)
       .post(`/v1/webhooks/deliveries/${failed.id}/retry`)
-      .set(AUTH)
+      .set(OPERATOR_AUTH)
       .expect(202)
     expect(retried.body).toMatchObject({ id: failed.id, status: 'pending' })
     expect((await processed(body)).outcome).toBe('applied')
@@ -297,7 +297,11 @@ describe('webhooks (e2e)', () => {
     let cursor: string | null = null
     do {
       const q: Record<string, string | number> = { limit: 2, ...(cursor ? { cursor } : {}) }
-      const res = await request(stack.url).get('/v1/webhooks/deliveries').query(q).set(AUTH).expect(200)
+      const res = await request(stack.url)
+        .get('/v1/webhooks/deliveries')
+        .query(q)
+        .set(OPERATOR_AUTH)
+        .expect(200)
       expect(res.body.items.length).toBeLessThanOrEqual(2)
       for (const item of res.body.items) expect(item).not.toHaveProperty('rawBody')
       seen.push(...res.body.items)
@@ -310,12 +314,16 @@ describe('webhooks (e2e)', () => {
     const ignored = await request(stack.url)
       .get('/v1/webhooks/deliveries')
       .query({ status: 'ignored' })
-      .set(AUTH)
+      .set(OPERATOR_AUTH)
       .expect(200)
     expect(ignored.body.items.length).toBeGreaterThan(0)
     expect(ignored.body.items.every((i: { status: string }) => i.status === 'ignored')).toBe(true)
     for (const bad of [{ status: 'weird' }, { limit: 0 }, { limit: 101 }, { cursor: 'garbage' }]) {
-      const res = await request(stack.url).get('/v1/webhooks/deliveries').query(bad).set(AUTH).expect(400)
+      const res = await request(stack.url)
+        .get('/v1/webhooks/deliveries')
+        .query(bad)
+        .set(OPERATOR_AUTH)
+        .expect(400)
       expect(res.body.code).toBe('validation_failed')
     }
   })
@@ -326,15 +334,21 @@ describe('webhooks (e2e)', () => {
       .expect(401)
     const missing = await request(stack.url)
       .post('/v1/webhooks/deliveries/00000000-0000-4000-8000-000000000000/retry')
-      .set(AUTH)
+      .set(OPERATOR_AUTH)
       .expect(404)
     expect(missing.body.code).toBe('delivery_not_found')
     for (const status of ['processed', 'ignored'] as const) {
       const d = await stack.prisma.webhookDelivery.findFirstOrThrow({ where: { status } })
-      const res = await request(stack.url).post(`/v1/webhooks/deliveries/${d.id}/retry`).set(AUTH).expect(409)
+      const res = await request(stack.url)
+        .post(`/v1/webhooks/deliveries/${d.id}/retry`)
+        .set(OPERATOR_AUTH)
+        .expect(409)
       expect(res.body.code).toBe('delivery_not_retryable')
     }
-    const bad = await request(stack.url).post('/v1/webhooks/deliveries/nope/retry').set(AUTH).expect(400)
+    const bad = await request(stack.url)
+      .post('/v1/webhooks/deliveries/nope/retry')
+      .set(OPERATOR_AUTH)
+      .expect(400)
     expect(bad.body.code).toBe('validation_failed')
   })
 

@@ -60,6 +60,9 @@ export type BenchOptions = {
   feedEvents: number
   feedBaseEvents: number
   feedSamples: number
+  /** Section 15: customers seeded (3 history rows each) and timed stats requests. */
+  statsCustomers: number
+  statsSamples: number
 }
 
 /** One section's outcome: printed rows, PASS/FAIL targets, and what goes into results.json under `key`. */

@@ -1,6 +1,12 @@
 import { applyDecorators } from '@nestjs/common'
 import { ApiBearerAuth, ApiProperty, ApiPropertyOptional, ApiResponse } from '@nestjs/swagger'
 import { ERROR_TABLE, type ErrorCode } from './app-error.js'
+import { OperatorOnly } from './auth.guard.js'
+
+/** The OpenAPI security scheme of consumer tokens (API_KEYS); operator tokens pass it too. */
+export const CONSUMER_SCHEME = 'bearer'
+/** The OpenAPI security scheme of operator tokens (OPERATOR_KEYS): operator routes list only this one. */
+export const OPERATOR_SCHEME = 'operator'
 
 export class FieldErrorDto {
   @ApiProperty() field!: string
@@ -58,7 +64,20 @@ export function ApiProblems(...codes: ErrorCode[]) {
  */
 export function ApiProtected(...codes: ErrorCode[]) {
   return applyDecorators(
-    ApiBearerAuth(),
+    ApiBearerAuth(CONSUMER_SCHEME),
     ApiProblems('unauthorized', 'rate_limited', ...codes, 'database_unavailable'),
+  )
+}
+
+/**
+ * Operator route: enforced (OperatorOnly: operator tokens only, a consumer token gets
+ * `403 insufficient_scope`) and documented (security scheme `operator` only, the 403 among its
+ * problems) by this one decorator.
+ */
+export function ApiOperatorProtected(...codes: ErrorCode[]) {
+  return applyDecorators(
+    OperatorOnly(),
+    ApiBearerAuth(OPERATOR_SCHEME),
+    ApiProblems('unauthorized', 'insufficient_scope', 'rate_limited', ...codes, 'database_unavailable'),
   )
 }

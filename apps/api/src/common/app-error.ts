@@ -5,6 +5,7 @@ export type ErrorCode =
   | 'unsupported_media_type'
   | 'payload_too_large'
   | 'unauthorized'
+  | 'insufficient_scope'
   | 'origin_not_allowed'
   | 'insufficient_scope'
   | 'not_found'
@@ -14,6 +15,7 @@ export type ErrorCode =
   | 'endpoint_delivery_not_found'
   | 'url_not_allowed'
   | 'kyc_already_approved'
+  | 'customer_redacted'
   | 'kyc_not_approved'
   | 'rail_not_approved'
   | 'virtual_account_not_found'
@@ -33,6 +35,7 @@ export const ERROR_TABLE: Readonly<Record<ErrorCode, { status: number; title: st
   unsupported_media_type: { status: 415, title: 'Unsupported media type' },
   payload_too_large: { status: 413, title: 'Request body too large' },
   unauthorized: { status: 401, title: 'Missing or invalid bearer token' },
+  insufficient_scope: { status: 403, title: 'The token may not call this route' },
   origin_not_allowed: { status: 403, title: 'Origin not allowed' },
   insufficient_scope: { status: 403, title: 'The token may not call this route' },
   not_found: { status: 404, title: 'Not found' },
@@ -42,6 +45,7 @@ export const ERROR_TABLE: Readonly<Record<ErrorCode, { status: number; title: st
   endpoint_delivery_not_found: { status: 404, title: 'No delivery of this event to this endpoint' },
   url_not_allowed: { status: 400, title: 'Webhook endpoint URL not allowed' },
   kyc_already_approved: { status: 409, title: 'KYC already approved' },
+  customer_redacted: { status: 409, title: "The customer's personal data was erased" },
   kyc_not_approved: { status: 409, title: 'KYC not approved' },
   rail_not_approved: { status: 409, title: 'No approved payment rail for the currency' },
   virtual_account_not_found: { status: 404, title: 'Virtual account not found' },

@@ -70,6 +70,18 @@ describe('loadConfig', () => {
     expect(c.corsOrigins).toEqual(['https://a.example', 'https://b.example'])
   })
 
+  it('reads OPERATOR_KEYS apart from API_KEYS; unset, no operator token exists (not even outside production)', () => {
+    expect(loadConfig({ OPERATOR_KEYS: 'op1, op2' }).operatorKeys).toEqual(['op1', 'op2'])
+    const dev = loadConfig({})
+    expect(dev.operatorKeys).toEqual([])
+    expect(dev.apiKeys).toEqual(['dev-token'])
+  })
+
+  it('reads WEBHOOK_BODY_RETENTION (default 30 days)', () => {
+    expect(loadConfig({}).webhookBodyRetentionMs).toBe(30 * 86_400_000)
+    expect(loadConfig({ WEBHOOK_BODY_RETENTION: '7d' }).webhookBodyRetentionMs).toBe(7 * 86_400_000)
+  })
+
   it.each([
     ['pglite://memory', { kind: 'pglite', dataDir: null }],
     ['pglite://./tmp/db', { kind: 'pglite', dataDir: path.resolve('./tmp/db') }],
@@ -104,6 +116,9 @@ describe('loadConfig', () => {
     [{ CLIENT_TOKEN_SECRET: `${'x'.repeat(32)},short` }, 'CLIENT_TOKEN_SECRET'],
     [{ CLIENT_TOKEN_SECRET: ' , ' }, 'CLIENT_TOKEN_SECRET'],
     [{ EVENT_RETENTION: '0' }, 'EVENT_RETENTION'],
+    [{ WEBHOOK_BODY_RETENTION: '0' }, 'WEBHOOK_BODY_RETENTION'],
+    [{ WEBHOOK_BODY_RETENTION: 'a month' }, 'WEBHOOK_BODY_RETENTION'],
+    [{ API_KEYS: 'a,b', OPERATOR_KEYS: 'b' }, 'OPERATOR_KEYS'],
     [{ EVENT_WEBHOOK_TIMEOUT: 'long' }, 'EVENT_WEBHOOK_TIMEOUT'],
     [{ EVENT_WEBHOOK_RETRY_BASE: '-1s' }, 'EVENT_WEBHOOK_RETRY_BASE'],
     [{ EVENT_WEBHOOK_RETRY_FOR: 'forever' }, 'EVENT_WEBHOOK_RETRY_FOR'],
@@ -126,6 +141,9 @@ describe('loadConfig', () => {
     [{ API_KEYS: 'good-token,has space' }, 'API_KEYS', /token 2 of 2 contains whitespace/],
     [{ API_KEYS: 'tab\there' }, 'API_KEYS', /token 1 of 1 contains whitespace/],
     [{ API_KEYS: 'caf\u00e9' }, 'API_KEYS', /token 1 of 1 contains whitespace or a character/],
+    [{ OPERATOR_KEYS: '' }, 'OPERATOR_KEYS', /expected one or more comma-separated tokens/],
+    [{ OPERATOR_KEYS: ' , ' }, 'OPERATOR_KEYS', /expected one or more comma-separated tokens/],
+    [{ OPERATOR_KEYS: 'ok,has space' }, 'OPERATOR_KEYS', /token 2 of 2 contains whitespace/],
     [{ ALIGN_WEBHOOK_SECRET: ' ', ALIGN_API_KEY: 'k' }, 'ALIGN_WEBHOOK_SECRET', /expected one or more/],
     [{ ALIGN_WEBHOOK_SECRET: ',' }, 'ALIGN_WEBHOOK_SECRET', /expected one or more/],
     [{ CORS_ORIGINS: '' }, 'CORS_ORIGINS', /expected one or more comma-separated origins/],

@@ -27,6 +27,11 @@ export type AppConfig = {
   apiKeys: string[]
   /** True when API_KEYS was unset outside production and the development token is accepted. */
   usingDevToken: boolean
+  /**
+   * Operator bearer tokens (OPERATOR_KEYS): everything a consumer token may do, plus the operator
+   * routes. Empty: no operator token exists and the operator routes answer 403 (never the dev token).
+   */
+  operatorKeys: string[]
   rateLimitPerMinute: number
   /** Redis shared by all instances for the rate limiter's counters; null: counted per process. */
   rateLimitRedisUrl: string | null
@@ -42,6 +47,8 @@ export type AppConfig = {
   bodyLimitBytes: number
   reconcile: { afterMs: number; intervalMs: number; batchSize: number }
   webhookWorker: { intervalMs: number; maxAttempts: number; coalesceWindowMs: number }
+  /** Raw bodies of inbound webhook deliveries are erased this long after receipt (WEBHOOK_BODY_RETENTION). */
+  webhookBodyRetentionMs: number
   /** Events for the product's own systems (the feed and outbound webhooks). */
   events: {
     /** Events older than this are deleted (EVENT_RETENTION). */
@@ -332,6 +339,7 @@ const envSchema = z.object({
   KYC_LINK_TTL: duration(LINK_POLICY_DEFAULTS.ttl),
   KYC_LINK_RENEWAL_MARGIN: duration(LINK_POLICY_DEFAULTS.renewalMargin, 'allowed'),
   API_KEYS: tokenList,
+  OPERATOR_KEYS: tokenList,
   RATE_LIMIT_PER_MINUTE: int(0, 10_000_000, 600),
   RATE_LIMIT_REDIS_URL: z
     .string()
@@ -367,6 +375,7 @@ const envSchema = z.object({
   READINESS_DISK_FULL_HOLD: duration('30s', 'off'),
   WEBHOOK_COALESCE_WINDOW: duration('1s', 'allowed'),
   EVENT_RETENTION: duration('30d'),
+  WEBHOOK_BODY_RETENTION: duration('30d'),
   EVENT_WEBHOOK_TIMEOUT: duration('10s'),
   EVENT_WEBHOOK_RETRY_BASE: duration('5s'),
   EVENT_WEBHOOK_RETRY_FOR: duration('3d'),
@@ -458,6 +467,13 @@ export function loadConfig(env: Record<string, string | undefined>): AppConfig {
         '(a random secret of 32 or more characters that signs client tokens: openssl rand -base64 32)',
     )
   }
+  const operatorKeys = e.OPERATOR_KEYS ?? []
+  // One token in both lists would make its scope depend on which list is read first.
+  if (operatorKeys.some((t) => apiKeys.includes(t))) {
+    throw new ConfigError(
+      'Invalid configuration: OPERATOR_KEYS: a token is also in API_KEYS (an operator token is a separate token)',
+    )
+  }
   const usingDevToken = apiKeys.length === 0
   if (usingDevToken) apiKeys = [DEV_API_TOKEN]
   const kycLink = linkPolicy(e.KYC_LINK_TTL, e.KYC_LINK_RENEWAL_MARGIN, env)
@@ -481,6 +497,7 @@ export function loadConfig(env: Record<string, string | undefined>): AppConfig {
     kycLink,
     apiKeys,
     usingDevToken,
+    operatorKeys,
     rateLimitPerMinute: e.RATE_LIMIT_PER_MINUTE,
     rateLimitRedisUrl: e.RATE_LIMIT_REDIS_URL,
     logLevel: e.LOG_LEVEL ?? 'info',
@@ -506,5 +523,6 @@ export function loadConfig(env: Record<string, string | undefined>): AppConfig {
     },
     readinessDiskFullHoldMs: e.READINESS_DISK_FULL_HOLD,
     clientTokenSecrets: e.CLIENT_TOKEN_SECRET ?? null,
+    webhookBodyRetentionMs: e.WEBHOOK_BODY_RETENTION,
   }
 }

@@ -5,6 +5,7 @@ import { parseEnv } from 'node:util'
 import { loadConfig } from './app-config.js'
 
 const EXAMPLE = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../../.env.example')
+const README = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../../README.md')
 
 /** Every variable name loadConfig reads, seen through a proxy over an empty environment. */
 function variablesLoadConfigReads(): string[] {
@@ -32,5 +33,14 @@ describe('.env.example', () => {
     // A line with nothing after `=` stands for "unset" (an empty list value is refused).
     const withValues = Object.fromEntries(Object.entries(uncommented).filter(([, v]) => v !== ''))
     expect(() => loadConfig(withValues)).not.toThrow()
+  })
+})
+
+describe('README configuration table', () => {
+  it('has one row for every variable the configuration reads, and no other', () => {
+    const readme = readFileSync(README, 'utf8')
+    const section = readme.slice(readme.indexOf('## Configuration'), readme.indexOf('## Production'))
+    const rows = [...section.matchAll(/^\| `([A-Z][A-Z0-9_]*)` \|/gm)].map((m) => m[1]!)
+    expect(rows.sort()).toEqual(variablesLoadConfigReads())
   })
 })

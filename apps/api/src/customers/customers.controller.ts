@@ -1,7 +1,7 @@
 import { Body, Controller, Get, HttpCode, Param, Post, Query, Res } from '@nestjs/common'
-import { ApiExtraModels, ApiOkResponse, ApiCreatedResponse, ApiTags } from '@nestjs/swagger'
+import { ApiExtraModels, ApiOkResponse, ApiCreatedResponse, ApiOperation, ApiTags } from '@nestjs/swagger'
 import type { FastifyReply } from 'fastify'
-import { ApiProtected, ProblemDto } from '../common/api-docs.js'
+import { ApiOperatorProtected, ApiProtected, ProblemDto } from '../common/api-docs.js'
 import { UuidPipe } from '../common/uuid.pipe.js'
 import { CustomersService } from './customers.service.js'
 import {
@@ -22,7 +22,13 @@ export class CustomersController {
   @HttpCode(201)
   @ApiCreatedResponse({ type: CustomerDto, description: 'Created (Align created or adopted the customer)' })
   @ApiOkResponse({ type: CustomerDto, description: 'The email is already a customer: the existing one' })
-  @ApiProtected('validation_failed', 'malformed_json', 'upstream_error', 'upstream_unavailable')
+  @ApiProtected(
+    'validation_failed',
+    'malformed_json',
+    'customer_redacted',
+    'upstream_error',
+    'upstream_unavailable',
+  )
   async create(
     @Body() body: CreateCustomerDto,
     @Res({ passthrough: true }) reply: FastifyReply,
@@ -38,6 +44,23 @@ export class CustomersController {
   async list(@Query() query: ListCustomersQueryDto): Promise<CustomerPageDto> {
     const page = await this.customers.list(query)
     return { items: page.items.map(toCustomerDto), nextCursor: page.nextCursor }
+  }
+
+  @Post(':id/redact')
+  @HttpCode(200)
+  @ApiOperation({
+    summary: "Erase this service's copy of the customer's personal data; operator scope",
+    description:
+      'Email, names, company name, KYC link URLs, raw webhook bodies about the customer and the personal members ' +
+      'of its events and deposit instructions are erased in one transaction; ids, statuses, history and times are ' +
+      'kept. Emits customer.redacted. Idempotent: again, the same customer and nothing emitted. Afterwards links, ' +
+      "virtual accounts and a create adopting the same Align customer answer 409 customer_redacted. Align's own " +
+      "copy is Align's to erase.",
+  })
+  @ApiOkResponse({ type: CustomerDto, description: 'The redacted customer (redactedAt set)' })
+  @ApiOperatorProtected('validation_failed', 'customer_not_found')
+  async redact(@Param('id', UuidPipe) id: string): Promise<CustomerDto> {
+    return toCustomerDto(await this.customers.redact(id))
   }
 
   @Get(':id')

@@ -90,6 +90,81 @@ export class CustomersRepository {
     })
   }
 
+  /**
+   * Erases this service's copy of the customer's personal data in ONE transaction, under the
+   * customer's row lock (so it serialises with every change that writes an event for the customer):
+   * email (redactedEmail) and names; every KYC link URL (and the live link is superseded); the raw
+   * bodies of inbound deliveries about the customer or its virtual accounts; the beneficiary name and
+   * address of its accounts' deposit instructions; the personal members of its events' `data`
+   * (customer.created's email and names, virtual_account.*'s beneficiary); a creation lease still
+   * named after the email. Kept: ids, statuses, history, times, destination addresses (a wallet
+   * address is not in the contract's list, and the account is identified by it). Writes
+   * `customer.redacted` (data: the redacted customer) in the same transaction.
+   *
+   * Idempotent: a customer redacted before is returned unchanged with `changed: false` and no event.
+   * Null: no such customer.
+   */
+  async redact(id: string): Promise<{ customer: CustomerRecord; changed: boolean } | null> {
+    return this.prisma.sql.transaction(async (sql) => {
+      // Lock order as every other writer: the account rows before the customer's (an account's
+      // record/refresh locks its row, then the customer's by appending the event), so no deadlock;
+      // and an account write waiting here sees the redaction once it goes on (its scrub).
+      await sql('SELECT 1 FROM virtual_accounts WHERE customer_id = $1::uuid FOR UPDATE', [id])
+      const [row] = await sql<CustomerRow & { emailNormalized: string }>(
+        `SELECT ${CUSTOMER_SQL_COLUMNS}, c.email_normalized AS "emailNormalized"
+           FROM customers c WHERE c.id = $1::uuid FOR UPDATE`,
+        [id],
+      )
+      if (!row) return null
+      if (row.redactedAt) return { customer: toCustomerRecord(row), changed: false }
+      const placeholder = redactedEmail(id)
+      const [updated] = await sql<CustomerRow>(
+        `UPDATE customers c
+            SET email = $2, email_normalized = $2, first_name = NULL, last_name = NULL, company_name = NULL,
+                redacted_at = now(), updated_at = now()
+          WHERE c.id = $1::uuid
+          RETURNING ${CUSTOMER_SQL_COLUMNS}`,
+        [id, placeholder],
+      )
+      await sql(
+        `UPDATE kyc_sessions SET url = $2, live_customer_id = NULL, superseded_at = coalesce(superseded_at, now())
+          WHERE customer_id = $1::uuid`,
+        [id, REDACTED_URL],
+      )
+      await sql(
+        `UPDATE webhook_deliveries SET raw_body = NULL
+          WHERE raw_body IS NOT NULL
+            AND entity_id IN (SELECT $2::text UNION ALL
+                              SELECT align_virtual_account_id FROM virtual_accounts
+                               WHERE customer_id = $1::uuid AND align_virtual_account_id IS NOT NULL)`,
+        [id, row.alignCustomerId],
+      )
+      await sql(
+        `UPDATE virtual_accounts SET deposit_instructions = deposit_instructions || $2::jsonb, updated_at = now()
+          WHERE customer_id = $1::uuid AND jsonb_typeof(deposit_instructions) = 'object'`,
+        [id, REDACTED_DEPOSIT_FIELDS],
+      )
+      await sql(
+        `UPDATE events
+            SET data = data || jsonb_build_object('email', $2::text, 'firstName', NULL, 'lastName', NULL,
+                                                  'companyName', NULL)
+          WHERE customer_id = $1::uuid AND type = 'customer.created' AND jsonb_typeof(data) = 'object'`,
+        [id, placeholder],
+      )
+      await sql(
+        `UPDATE events
+            SET data = jsonb_set(data, '{depositInstructions}', data->'depositInstructions' || $2::jsonb)
+          WHERE customer_id = $1::uuid AND type IN ('virtual_account.created', 'virtual_account.updated')
+            AND jsonb_typeof(data->'depositInstructions') = 'object'`,
+        [id, REDACTED_DEPOSIT_FIELDS],
+      )
+      await sql('DELETE FROM leases WHERE key = $1', [creationLeaseKey(row.emailNormalized)])
+      const customer = toCustomerRecord(updated!)
+      await appendEvent(sql, { type: 'customer.redacted', customerId: id, data: toCustomerDto(customer) })
+      return { customer, changed: true }
+    })
+  }
+
   /** Gives a creation lease back (Align failed), so the next request need not wait for it. */
   async releaseClaim(lease: Lease): Promise<void> {
     await endLease(this.prisma.sql.query, lease)
@@ -106,7 +181,7 @@ export class CustomersRepository {
   async recordCreated(
     lease: Lease,
     n: NewCustomer,
-  ): Promise<{ customer: CustomerRecord; created: boolean } | null> {
+  ): Promise<{ customer: CustomerRecord; created: boolean } | 'redacted' | null> {
     // Plain SQL on the pool (not a Prisma interactive transaction, whose 2 s default wait for a
     // connection failed creations in a burst): a few short statements.
     return this.prisma.sql.transaction(async (sql) => {
@@ -115,6 +190,8 @@ export class CustomersRepository {
         `SELECT ${CUSTOMER_SQL_COLUMNS} FROM customers c WHERE c.align_customer_id = $1`,
         [n.alignCustomerId],
       )
+      // Adopting a redacted customer would bring its personal data back under its old id: refused.
+      if (same[0]?.redactedAt) return 'redacted'
       if (same[0]) return { customer: toCustomerRecord(same[0]), created: false }
       const id = randomUUID()
       const inserted = await sql<CustomerRow>(
@@ -150,5 +227,19 @@ export class CustomersRepository {
     })
   }
 }
+
+/**
+ * What a redacted customer's email and normalised email become: says nothing about the person, is
+ * unique (the customer's own id) and can never be delivered to (`.invalid` is reserved, RFC 2606).
+ * The real address is then free: a later create with it makes a new customer unless Align answers
+ * with the redacted one's Align id, which recordCreated refuses.
+ */
+export const redactedEmail = (id: string) => `redacted+${id}@invalid`
+
+/** What a redacted KYC link's URL becomes (kyc_sessions.url is NOT NULL; the session is superseded too). */
+const REDACTED_URL = 'redacted:'
+
+/** The personal members of deposit instructions (virtual_accounts and the events that carry them). */
+const REDACTED_DEPOSIT_FIELDS = '{"beneficiaryName": null, "beneficiaryAddress": null}'
 
 const creationLeaseKey = (emailNormalized: string) => `customer-email:${emailNormalized}`

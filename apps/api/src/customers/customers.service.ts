@@ -57,10 +57,15 @@ export class CustomersService {
     requireNames(dto)
     const emailNormalized = normalizeEmail(dto.email)
     const existing = await this.customers.findByEmail(emailNormalized)
+    // Only a redacted customer's placeholder address finds one here: it is nobody's address.
+    if (existing?.redactedAt) throw redacted()
     if (existing) return { customer: existing, created: false }
     for (let look = 0; ;) {
       const claim = await this.customers.claimCreation(emailNormalized, this.leaseMs)
-      if (claim.kind === 'existing') return { customer: claim.customer, created: false }
+      if (claim.kind === 'existing') {
+        if (claim.customer.redactedAt) throw redacted()
+        return { customer: claim.customer, created: false }
+      }
       if (claim.kind === 'busy') {
         await sleep(leasePollDelayMs(look++))
         continue
@@ -78,11 +83,23 @@ export class CustomersService {
         claim.lease,
         newCustomer(dto, emailNormalized, alignCustomer),
       )
+      if (recorded === 'redacted') throw redacted()
       if (recorded) return recorded
       // The lease ran out during Align's calls and another request took over: it records the same
       // Align customer (adopted by email); wait for it.
       this.logger.warn(`creation lease ran out during Align's calls; waiting for the request that took over`)
     }
+  }
+
+  /**
+   * Erases the customer's personal data (CustomersRepository.redact); the same customer again on a
+   * second call, with nothing more changed or emitted. Logged by id only.
+   */
+  async redact(id: string): Promise<CustomerRecord> {
+    const result = await this.customers.redact(id)
+    if (!result) throw new AppError('customer_not_found', `No customer with id ${id}.`)
+    if (result.changed) this.logger.log(`redacted customer ${id}`)
+    return result.customer
   }
 
   async get(id: string): Promise<CustomerRecord> {
@@ -162,6 +179,12 @@ function newCustomer(
     reading: readAlignCustomer(alignCustomer, 'sync', new Date()),
   }
 }
+
+const redacted = () =>
+  new AppError(
+    'customer_redacted',
+    "This email's customer was redacted: its Align customer cannot be adopted again.",
+  )
 
 function requireNames(dto: CreateCustomerDto): void {
   const errors: FieldError[] = []

@@ -12,6 +12,8 @@ export type CustomerRecord = {
   companyName: string | null
   kyc: KycState & { updatedAt: Date }
   rails: RailStatus[]
+  /** When an operator erased the customer's personal data; null: never. A redacted customer gets no new link or account. */
+  redactedAt: Date | null
   createdAt: Date
   updatedAt: Date
 }
@@ -35,6 +37,7 @@ export type CustomerRow = Pick<
   | 'kycObservedAt'
   | 'kycUpdatedAt'
   | 'rails'
+  | 'redactedAt'
   | 'createdAt'
   | 'updatedAt'
 >
@@ -56,6 +59,7 @@ export function toCustomerRecord(row: CustomerRow): CustomerRecord {
       updatedAt: row.kycUpdatedAt,
     },
     rails: Array.isArray(row.rails) ? (row.rails as RailStatus[]) : [],
+    redactedAt: row.redactedAt,
     createdAt: row.createdAt,
     updatedAt: row.updatedAt,
   }
@@ -69,4 +73,4 @@ export const CUSTOMER_SQL_COLUMNS = `c.id::text AS "id", c.align_customer_id AS 
   c.type::text AS "type", c.first_name AS "firstName", c.last_name AS "lastName", c.company_name AS "companyName",
   c.kyc_status::text AS "kycStatus", c.kyc_sub_status::text AS "kycSubStatus",
   c.kyc_observed_at AS "kycObservedAt", c.kyc_updated_at AS "kycUpdatedAt", c.rails AS "rails",
-  c.created_at AS "createdAt", c.updated_at AS "updatedAt"`
+  c.redacted_at AS "redactedAt", c.created_at AS "createdAt", c.updated_at AS "updatedAt"`

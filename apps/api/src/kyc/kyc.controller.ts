@@ -34,6 +34,7 @@ export class KycController {
     'insufficient_scope',
     'customer_not_found',
     'kyc_already_approved',
+    'customer_redacted',
     'upstream_error',
     'upstream_unavailable',
   )
@@ -71,7 +72,7 @@ export class KycController {
     type: ClientTokenDto,
     description: "A short-lived token for this customer's frontend",
   })
-  @ApiProtected('validation_failed', 'malformed_json', 'insufficient_scope', 'customer_not_found')
+  @ApiProtected('validation_failed', 'malformed_json', 'insufficient_scope', 'customer_not_found', 'customer_redacted')
   async clientToken(
     @Param('id', UuidPipe) id: string,
     @Body() body: CreateClientTokenDto,

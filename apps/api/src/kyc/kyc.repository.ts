@@ -47,13 +47,15 @@ export type CustomerWithSession = { customer: CustomerRecord; session: SessionRe
 /** What a link decision and a reused link's answer need, and nothing more (the warm path). */
 export type LinkState = {
   kyc: Pick<KycState, 'status' | 'subStatus'>
+  /** The customer's personal data was erased: no link is handed out any more. */
+  redacted: boolean
   session: Pick<SessionRecord, 'url' | 'expiresAt' | 'issuedDuring'> | null
 }
 
 type LinkStateRow = Pick<
   JoinedRow,
   'kycStatus' | 'kycSubStatus' | 's_url' | 's_expires_at' | 's_issued_status' | 's_issued_sub_status'
->
+> & { redacted: boolean }
 
 /** What a renewal claim found (see KycRepository.claimRenewal). */
 export type RenewalClaim =
@@ -116,7 +118,7 @@ function sessionFromRow(r: Omit<JoinedRow, keyof CustomerRow>): SessionRecord | 
  */
 const LINK_STATE_SQL = `
   SELECT c.kyc_status::text AS "kycStatus", c.kyc_sub_status::text AS "kycSubStatus",
-         s.url AS s_url, s.expires_at AS s_expires_at,
+         c.redacted_at IS NOT NULL AS redacted, s.url AS s_url, s.expires_at AS s_expires_at,
          s.issued_status::text AS s_issued_status, s.issued_sub_status::text AS s_issued_sub_status
     FROM customers c LEFT JOIN kyc_sessions s ON s.live_customer_id = c.id
    WHERE c.id = $1::uuid`
@@ -153,6 +155,7 @@ export class KycRepository {
     if (!r) return null
     return {
       kyc: { status: r.kycStatus, subStatus: r.kycSubStatus },
+      redacted: r.redacted,
       // url is NOT NULL in kyc_sessions: null here means no live session (the LEFT JOIN found none).
       session:
         r.s_url === null
@@ -206,9 +209,16 @@ export class KycRepository {
     lease: Lease,
     customerId: string,
     input: NewSession,
-  ): Promise<{ session: SessionRecord; kyc: Pick<KycState, 'status' | 'subStatus'> } | null> {
+  ): Promise<{ session: SessionRecord; kyc: Pick<KycState, 'status' | 'subStatus'> } | 'redacted' | null> {
     return this.prisma.sql.transaction(async (sql) => {
       if (!(await endLease(sql, lease))) return null
+      // The customer's row first (a redaction locks it, then the sessions): one redacted while Align
+      // answered gets no link stored; the lease's end commits all the same.
+      const [c] = await sql<{ redacted: boolean }>(
+        'SELECT redacted_at IS NOT NULL AS redacted FROM customers WHERE id = $1::uuid FOR UPDATE',
+        [customerId],
+      )
+      if (c?.redacted) return 'redacted'
       const session = await replaceLiveSession(sql, customerId, input)
       const rows = await sql<{ s: KycStatus; ss: KycSubStatus | null }>(
         `UPDATE customers SET sync_due_at = now() WHERE id = $1::uuid

@@ -77,6 +77,7 @@ export class KycService {
     const requestedAt = new Date()
     const warm = await this.kyc.findLinkState(customerId)
     if (!warm) throw notFound(customerId)
+    if (warm.redacted) throw redacted()
     const first = this.decide(warm, forceRenew, requestedAt)
     if (first.action === 'reuse') return linkResult(warm.kyc, warm.session!, true)
     if (first.action === 'refuse') throw alreadyApproved()
@@ -159,6 +160,7 @@ export class KycService {
       // the next request renew again rather than hand out a link from before it.
       issuedDuring: { status: current.customer.kyc.status, subStatus: current.customer.kyc.subStatus },
     })
+    if (recorded === 'redacted') throw redacted()
     if (!recorded) {
       this.logger.warn(`renewal lease for ${current.customer.id} ran out during Align's call; link discarded`)
       return null
@@ -176,8 +178,10 @@ export class KycService {
 
   /** A client token for an existing customer, valid `ttlMs` (client-tokens.ts). */
   async mintClientToken(customerId: string, ttlMs: number): Promise<{ token: string; expiresAt: Date }> {
-    // TODO(issue 18): a redacted customer answers 409 customer_redacted once redaction is merged.
-    if (!(await this.kyc.findLinkState(customerId))) throw notFound(customerId)
+    const found = await this.kyc.findLinkState(customerId)
+    if (!found) throw notFound(customerId)
+    if (found.redacted)
+      throw new AppError('customer_redacted', "The customer's personal data was erased: no client token.")
     return this.clientTokens.sign(customerId, ttlMs)
   }
 
@@ -252,6 +256,8 @@ function linkResult(
   }
 }
 
+const redacted = () =>
+  new AppError('customer_redacted', "The customer's personal data was erased: no new KYC link.")
 const notFound = (id: string) => new AppError('customer_not_found', `No customer with id ${id}.`)
 const alreadyApproved = () =>
   new AppError('kyc_already_approved', 'KYC is already approved: the customer needs no KYC link.')

@@ -28,6 +28,7 @@ export class VirtualAccountsController {
     'malformed_json',
     'customer_not_found',
     'kyc_not_approved',
+    'customer_redacted',
     'rail_not_approved',
     'upstream_error',
     'upstream_unavailable',

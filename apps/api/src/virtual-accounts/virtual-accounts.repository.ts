@@ -78,6 +78,23 @@ const COLUMNS = `v.id::text AS id, v.align_virtual_account_id AS align_id, v.cus
  * (database/leases.ts) per customer and parameter set around Align's create, so concurrent identical
  * requests on any number of instances make one Align call and nothing is held while Align answers.
  */
+/**
+ * Align's deposit instructions ($5) as this service keeps them: for a redacted customer without the
+ * beneficiary's name and address (Align still sends them; the redaction erased them for good). `v`
+ * is the account row being written.
+ */
+const KEPT_INSTRUCTIONS = `(CASE WHEN $5::jsonb IS NOT NULL AND jsonb_typeof($5::jsonb) = 'object'
+        AND (SELECT cr.redacted_at FROM customers cr WHERE cr.id = v.customer_id) IS NOT NULL
+      THEN $5::jsonb || '{"beneficiaryName": null, "beneficiaryAddress": null}'::jsonb ELSE $5::jsonb END)`
+
+/**
+ * Locks the account row first, in its own statement: a redaction holds it until it commits, and
+ * the next statement's snapshot then sees the customer as redacted (KEPT_INSTRUCTIONS).
+ */
+async function lockAccount(sql: Sql, accountId: string): Promise<void> {
+  await sql('SELECT 1 FROM virtual_accounts WHERE id = $1::uuid FOR UPDATE', [accountId])
+}
+
 @Injectable()
 export class VirtualAccountsRepository {
   constructor(private readonly prisma: PrismaService) {}
@@ -190,10 +207,11 @@ export class VirtualAccountsRepository {
   ): Promise<{ account: VirtualAccountRecord; created: boolean } | null> {
     return this.prisma.sql.transaction(async (sql) => {
       if (lease) await endLease(sql, lease)
+      await lockAccount(sql, requestId)
       const updated = await sql<AccountRow>(
         `UPDATE virtual_accounts v
             SET align_virtual_account_id = $2, status = $3::"VirtualAccountStatus", align_status = $4,
-                deposit_instructions = $5::jsonb, outcome_unknown_at = NULL, updated_at = now()
+                deposit_instructions = ${KEPT_INSTRUCTIONS}, outcome_unknown_at = NULL, updated_at = now()
           WHERE v.id = $1::uuid AND v.align_virtual_account_id IS NULL
             AND NOT EXISTS (SELECT 1 FROM virtual_accounts o WHERE o.align_virtual_account_id = $2)
       RETURNING ${COLUMNS}`,
@@ -297,17 +315,18 @@ export class VirtualAccountsRepository {
    */
   async refresh(accountId: string, state: AlignAccountState): Promise<VirtualAccountRecord | null> {
     return this.prisma.sql.transaction(async (sql) => {
+      await lockAccount(sql, accountId)
       const rows = await sql<AccountRow>(
         `WITH old AS (SELECT id, status, align_status, deposit_instructions FROM virtual_accounts
                        WHERE id = $1::uuid AND align_virtual_account_id = $2 FOR UPDATE)
          UPDATE virtual_accounts v
-            SET status = $3::"VirtualAccountStatus", align_status = $4, deposit_instructions = $5::jsonb,
+            SET status = $3::"VirtualAccountStatus", align_status = $4, deposit_instructions = ${KEPT_INSTRUCTIONS},
                 updated_at = now()
            FROM old
           WHERE v.id = old.id
             AND (old.status IS DISTINCT FROM $3::"VirtualAccountStatus"
                  OR old.align_status IS DISTINCT FROM $4
-                 OR old.deposit_instructions IS DISTINCT FROM $5::jsonb)
+                 OR old.deposit_instructions IS DISTINCT FROM ${KEPT_INSTRUCTIONS})
       RETURNING ${COLUMNS}`,
         [accountId, ...stateParams(state)],
       )

@@ -70,6 +70,12 @@ export class VirtualAccountsService implements OnModuleInit {
       })
     const customer = await this.accounts.findCustomer(customerId)
     if (!customer) throw customerNotFound(customerId)
+    if (customer.redactedAt) {
+      throw new AppError(
+        'customer_redacted',
+        "The customer's personal data was erased: no new virtual account.",
+      )
+    }
     const params = toParams({
       customerId,
       sourceCurrency: dto.sourceCurrency,

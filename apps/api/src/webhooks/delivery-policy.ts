@@ -13,6 +13,10 @@ export const DELIVERY_POLICY = Object.freeze({
   leaseMarginMs: 5_000,
   /** Parked deliveries re-checked against recorded customers per poll. */
   releaseBatch: 500,
+  /** WEBHOOK_BODY_RETENTION is enforced this often (or every half retention, if shorter; at least 1 s). */
+  bodyRetentionCheckMs: 30_000,
+  /** Bodies erased per statement (it loops until fewer are left), so no transaction grows large. */
+  bodyRetentionBatch: 500,
 })
 
 /** Delay before attempt `attempts + 1`, after `attempts` failed ones: exponential, capped, jittered. */

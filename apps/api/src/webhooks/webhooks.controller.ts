@@ -10,7 +10,7 @@ import {
 } from '@nestjs/swagger'
 import type { FastifyRequest } from 'fastify'
 import { ALIGN_SIGNATURE_HEADER } from '@align-kyc/align-client'
-import { ApiProblems, ApiProtected, ProblemDto } from '../common/api-docs.js'
+import { ApiOperatorProtected, ApiProblems, ProblemDto } from '../common/api-docs.js'
 import { Public } from '../common/auth.guard.js'
 import { UuidPipe } from '../common/uuid.pipe.js'
 import {
@@ -53,9 +53,9 @@ export class WebhooksController {
   }
 
   @Get('deliveries')
-  @ApiOperation({ summary: 'Stored deliveries, newest first (no bodies)' })
+  @ApiOperation({ summary: 'Stored deliveries, newest first (no bodies); operator scope' })
   @ApiOkResponse({ type: DeliveryPageDto })
-  @ApiProtected('validation_failed')
+  @ApiOperatorProtected('validation_failed')
   async list(@Query() query: ListDeliveriesQueryDto): Promise<DeliveryPageDto> {
     const page = await this.webhooks.list(query)
     return { items: page.items.map(toDeliveryDto), nextCursor: page.nextCursor }
@@ -63,9 +63,9 @@ export class WebhooksController {
 
   @Post('deliveries/:id/retry')
   @HttpCode(202)
-  @ApiOperation({ summary: 'Re-queue a pending or failed delivery' })
+  @ApiOperation({ summary: 'Re-queue a pending or failed delivery; operator scope' })
   @ApiAcceptedResponse({ type: DeliveryDto, description: 'Queued for processing now' })
-  @ApiProtected('validation_failed', 'delivery_not_found', 'delivery_not_retryable')
+  @ApiOperatorProtected('validation_failed', 'delivery_not_found', 'delivery_not_retryable')
   async retry(@Param('id', UuidPipe) id: string): Promise<DeliveryDto> {
     return toDeliveryDto(await this.webhooks.retry(id))
   }

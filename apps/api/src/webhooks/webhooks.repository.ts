@@ -95,6 +95,9 @@ const RECORD_SELECT = {
   lastError: true,
 } as const
 
+/** Any constant (not another lock's): one body-retention run at a time over all instances. */
+const BODY_RETENTION_LOCK = 1_702_018_004
+
 @Injectable()
 export class WebhooksRepository {
   constructor(private readonly prisma: PrismaService) {}
@@ -107,6 +110,40 @@ export class WebhooksRepository {
    * CustomersRepository.recordCreated releases parked ones when it records the customer, and the
    * worker's sweep (`releaseParked`) catches the race where both commit at the same moment.
    */
+  /**
+   * Erases (nulls) the raw bodies of deliveries received before `cutoff`, oldest first, `batch` per
+   * transaction until fewer are left; metadata stays. Each transaction first takes a transaction
+   * advisory lock with pg_try_advisory_xact_lock: an instance that does not get it stops (another is
+   * doing the work), so several instances never erase the same rows twice or queue behind each other.
+   * Walks the partial index of kept bodies, so erased rows cost nothing. Returns how many were
+   * erased, or null when another instance held the lock before this one erased any.
+   */
+  async eraseBodiesOlderThan(cutoff: Date, batch: number): Promise<number | null> {
+    let total = 0
+    for (;;) {
+      const n = await this.prisma.sql.transaction(async (sql) => {
+        const [lock] = await sql<{ ok: boolean }>('SELECT pg_try_advisory_xact_lock($1::bigint) AS ok', [
+          BODY_RETENTION_LOCK,
+        ])
+        if (!lock?.ok) return null
+        const rows = await sql<{ n: number }>(
+          `WITH e AS (
+             UPDATE webhook_deliveries SET raw_body = NULL WHERE id IN (
+               SELECT id FROM webhook_deliveries
+                WHERE raw_body IS NOT NULL AND received_at < $1::timestamptz
+                ORDER BY received_at LIMIT $2::int)
+             RETURNING 1)
+           SELECT count(*)::int AS n FROM e`,
+          [cutoff, batch],
+        )
+        return rows[0]?.n ?? 0
+      })
+      if (n === null) return total > 0 ? total : null
+      total += n
+      if (n < batch) return total
+    }
+  }
+
   async store(d: NewDelivery, windowMs: number): Promise<StoreResult> {
     const id = randomUUID()
     const status: DeliveryStatus = d.handling === 'ignore' ? 'ignored' : 'pending'
@@ -114,7 +151,13 @@ export class WebhooksRepository {
       INSERT INTO webhook_deliveries
         (id, body_hash, raw_body, event_type, entity_type, entity_id, event_created_at, status,
          next_attempt_at, outcome, processed_at)
-      SELECT ${id}::uuid, ${d.bodyHash}, ${d.rawBody}, ${d.eventType}, ${d.entityType}, ${d.entityId},
+      SELECT ${id}::uuid, ${d.bodyHash},
+             -- About a redacted customer (or one of its accounts): the body is not kept at all.
+             CASE WHEN EXISTS (SELECT 1 FROM customers WHERE align_customer_id = ${d.entityId} AND redacted_at IS NOT NULL)
+                    OR EXISTS (SELECT 1 FROM virtual_accounts v JOIN customers c ON c.id = v.customer_id
+                                WHERE v.align_virtual_account_id = ${d.entityId} AND c.redacted_at IS NOT NULL)
+                  THEN NULL ELSE ${d.rawBody} END,
+             ${d.eventType}, ${d.entityType}, ${d.entityId},
              ${d.eventCreatedAt}::timestamptz, ${status}::"DeliveryStatus",
              CASE WHEN ${d.handling} = 'process-now' THEN now()
                   WHEN ${status} = 'pending' AND EXISTS (SELECT 1 FROM customers WHERE align_customer_id = ${d.entityId})

@@ -31,7 +31,8 @@ export function renderRouteTable(doc: Document): string {
       const problems = statuses
         .filter((s) => Number(s) >= 400)
         .map((s) => `\`${s}\`: ${(op.responses[s]!.description ?? '').split(' | ').map(code).join(', ')}`)
-      const auth = op.security?.length ? 'bearer' : 'public'
+      // The scheme's name is the scope: `bearer` (consumer or operator token), `operator` (operator only).
+      const auth = op.security?.length ? op.security.flatMap((s) => Object.keys(s)).join(' or ') : 'public'
       rows.push(
         `| ${method.toUpperCase()} | \`${path}\` | ${auth} | ${success.join(', ')} | ${problems.join('; ')} |`,
       )

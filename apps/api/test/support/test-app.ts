@@ -9,6 +9,9 @@ import { createTestDatabase } from './databases.js'
 
 export const TOKEN = 'test-token'
 export const AUTH = { authorization: `Bearer ${TOKEN}` }
+/** In OPERATOR_KEYS of every serviceEnv: the operator routes take it, and everything else too. */
+export const OPERATOR_TOKEN = 'test-operator-token'
+export const OPERATOR_AUTH = { authorization: `Bearer ${OPERATOR_TOKEN}` }
 
 const MAIN = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../dist/main.js')
 
@@ -127,6 +130,7 @@ export function serviceEnv(emulator: AlignEmulator, databaseUrl: string, env: Re
     ALIGN_BASE_URL: emulator.url,
     ALIGN_TIMEOUT_MS: '3000',
     API_KEYS: `${TOKEN},second-token`,
+    OPERATOR_KEYS: OPERATOR_TOKEN,
     RATE_LIMIT_PER_MINUTE: '0',
     WEBHOOK_WORKER_INTERVAL: '200ms',
     ...env,

@@ -53,6 +53,15 @@ export class CustomerDto {
   @ApiProperty({ nullable: true, type: String }) lastName!: string | null
   @ApiProperty({ nullable: true, type: String }) companyName!: string | null
   @ApiProperty({ type: KycSummaryDto }) kyc!: KycSummaryDto
+  @ApiProperty({
+    format: 'date-time',
+    nullable: true,
+    type: String,
+    description:
+      "When an operator erased this customer's personal data (POST /v1/customers/{id}/redact): email, names and " +
+      'company name then read as a placeholder and null; null: never redacted',
+  })
+  redactedAt!: string | null
   @ApiProperty({ format: 'date-time' }) createdAt!: string
   @ApiProperty({ format: 'date-time' }) updatedAt!: string
 }
@@ -77,6 +86,7 @@ export function toCustomerDto(c: CustomerRecord): CustomerDto {
     lastName: c.lastName,
     companyName: c.companyName,
     kyc: { status: c.kyc.status, subStatus: c.kyc.subStatus, updatedAt: c.kyc.updatedAt.toISOString() },
+    redactedAt: c.redactedAt ? c.redactedAt.toISOString() : null,
     createdAt: c.createdAt.toISOString(),
     updatedAt: c.updatedAt.toISOString(),
   }
