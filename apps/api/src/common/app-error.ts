@@ -7,7 +7,6 @@ export type ErrorCode =
   | 'unauthorized'
   | 'insufficient_scope'
   | 'origin_not_allowed'
-  | 'insufficient_scope'
   | 'not_found'
   | 'customer_not_found'
   | 'delivery_not_found'
@@ -37,7 +36,6 @@ export const ERROR_TABLE: Readonly<Record<ErrorCode, { status: number; title: st
   unauthorized: { status: 401, title: 'Missing or invalid bearer token' },
   insufficient_scope: { status: 403, title: 'The token may not call this route' },
   origin_not_allowed: { status: 403, title: 'Origin not allowed' },
-  insufficient_scope: { status: 403, title: 'The token may not call this route' },
   not_found: { status: 404, title: 'Not found' },
   customer_not_found: { status: 404, title: 'Customer not found' },
   delivery_not_found: { status: 404, title: 'Webhook delivery not found' },

@@ -72,7 +72,13 @@ export class KycController {
     type: ClientTokenDto,
     description: "A short-lived token for this customer's frontend",
   })
-  @ApiProtected('validation_failed', 'malformed_json', 'insufficient_scope', 'customer_not_found', 'customer_redacted')
+  @ApiProtected(
+    'validation_failed',
+    'malformed_json',
+    'insufficient_scope',
+    'customer_not_found',
+    'customer_redacted',
+  )
   async clientToken(
     @Param('id', UuidPipe) id: string,
     @Body() body: CreateClientTokenDto,

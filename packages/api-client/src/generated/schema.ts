@@ -52,6 +52,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/customers/{id}/redact": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Erase this service's copy of the customer's personal data; operator scope
+         * @description Email, names, company name, KYC link URLs, raw webhook bodies about the customer and the personal members of its events and deposit instructions are erased in one transaction; ids, statuses, history and times are kept. Emits customer.redacted. Idempotent: again, the same customer and nothing emitted. Afterwards links, virtual accounts and a create adopting the same Align customer answer 409 customer_redacted. Align's own copy is Align's to erase.
+         */
+        post: operations["CustomersController_redact"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/customers/{id}": {
         parameters: {
             query?: never;
@@ -255,7 +275,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Stored deliveries, newest first (no bodies) */
+        /** Stored deliveries, newest first (no bodies); operator scope */
         get: operations["WebhooksController_list"];
         put?: never;
         post?: never;
@@ -274,7 +294,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Re-queue a pending or failed delivery */
+        /** Re-queue a pending or failed delivery; operator scope */
         post: operations["WebhooksController_retry"];
         delete?: never;
         options?: never;
@@ -407,6 +427,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/stats/kyc": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * KYC statistics over customers created in [from, to); operator scope
+         * @description Status counts, the funnel, time to approval (p50/p90), per-day counts, stuck customers and the delivery queues, computed by the database. A bad date, from >= to, or a span over 366 days: 400 validation_failed.
+         */
+        get: operations["StatsController_kyc"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -425,7 +465,7 @@ export interface components {
             status: number;
             detail: string;
             /** @enum {string} */
-            code: "validation_failed" | "malformed_json" | "unsupported_media_type" | "payload_too_large" | "unauthorized" | "origin_not_allowed" | "insufficient_scope" | "not_found" | "customer_not_found" | "delivery_not_found" | "endpoint_not_found" | "endpoint_delivery_not_found" | "url_not_allowed" | "kyc_already_approved" | "kyc_not_approved" | "rail_not_approved" | "virtual_account_not_found" | "delivery_not_retryable" | "invalid_signature" | "invalid_webhook" | "rate_limited" | "upstream_error" | "upstream_unavailable" | "database_unavailable" | "internal_error";
+            code: "validation_failed" | "malformed_json" | "unsupported_media_type" | "payload_too_large" | "unauthorized" | "insufficient_scope" | "origin_not_allowed" | "not_found" | "customer_not_found" | "delivery_not_found" | "endpoint_not_found" | "endpoint_delivery_not_found" | "url_not_allowed" | "kyc_already_approved" | "customer_redacted" | "kyc_not_approved" | "rail_not_approved" | "virtual_account_not_found" | "delivery_not_retryable" | "invalid_signature" | "invalid_webhook" | "rate_limited" | "upstream_error" | "upstream_unavailable" | "database_unavailable" | "internal_error";
             errors?: components["schemas"]["FieldErrorDto"][];
             instance?: string;
             /**
@@ -483,6 +523,11 @@ export interface components {
             lastName: string | null;
             companyName: string | null;
             kyc: components["schemas"]["KycSummaryDto"];
+            /**
+             * Format: date-time
+             * @description When an operator erased this customer's personal data (POST /v1/customers/{id}/redact): email, names and company name then read as a placeholder and null; null: never redacted
+             */
+            redactedAt: string | null;
             /** Format: date-time */
             createdAt: string;
             /** Format: date-time */
@@ -839,6 +884,68 @@ export interface components {
             /** @description Pass as cursor for the next page; null at the end */
             nextCursor: string | null;
         };
+        StatsByStatusDto: {
+            not_started: number;
+            pending: number;
+            approved: number;
+            rejected: number;
+        };
+        StatsFunnelDto: {
+            /** @description Customers created in the range */
+            created: number;
+            /** @description ... of which were ever handed a KYC link */
+            linkIssued: number;
+            /** @description ... were ever pending (started the KYC form) */
+            started: number;
+            /** @description ... were ever approved */
+            approved: number;
+            /** @description ... were ever rejected (also those approved after a resubmission) */
+            rejected: number;
+        };
+        StatsTimeToApprovalDto: {
+            /** @description Median seconds from creation to first approval; null: none approved */
+            p50Seconds: number | null;
+            /** @description 90th percentile, likewise */
+            p90Seconds: number | null;
+        };
+        StatsDayDto: {
+            /**
+             * @description UTC day of creation
+             * @example 2026-11-01
+             */
+            day: string;
+            /** @description Customers created that day */
+            created: number;
+            /** @description ... of which were ever approved (by now) */
+            approved: number;
+            /** @description ... of which were ever rejected (by now) */
+            rejected: number;
+        };
+        StatsStuckDto: {
+            /** @description Customers pending now whose status last changed more than 7 days ago: over ALL customers, not only the range (an alarm; the longest stuck were usually created before it) */
+            pendingOver7Days: number;
+        };
+        StatsQueueDto: {
+            pending: number;
+            failed: number;
+        };
+        KycStatsDto: {
+            /** Format: date-time */
+            from: string;
+            /** Format: date-time */
+            to: string;
+            /** @description Current status of the customers created in the range */
+            byStatus: components["schemas"]["StatsByStatusDto"];
+            funnel: components["schemas"]["StatsFunnelDto"];
+            timeToApproval: components["schemas"]["StatsTimeToApprovalDto"];
+            /** @description One entry per UTC day the range touches, oldest first, zeros included (customers by creation day) */
+            byDay: components["schemas"]["StatsDayDto"][];
+            stuck: components["schemas"]["StatsStuckDto"];
+            /** @description Inbound Align webhook deliveries now (not range-bound) */
+            inbound: components["schemas"]["StatsQueueDto"];
+            /** @description Outbound event deliveries to webhook endpoints now (not range-bound) */
+            outbound: components["schemas"]["StatsQueueDto"];
+        };
     };
     responses: never;
     parameters: never;
@@ -1134,6 +1241,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
+            /** @description customer_redacted */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
             /** @description rate_limited */
             429: {
                 headers: {
@@ -1153,6 +1269,82 @@ export interface operations {
                 };
             };
             /** @description upstream_unavailable | database_unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+        };
+    };
+    CustomersController_redact: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The redacted customer (redactedAt set) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CustomerDto"];
+                };
+            };
+            /** @description validation_failed */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description insufficient_scope */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description customer_not_found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description rate_limited */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description database_unavailable */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -1298,7 +1490,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description kyc_already_approved */
+            /** @description kyc_already_approved | customer_redacted */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -1531,6 +1723,15 @@ export interface operations {
             };
             /** @description customer_not_found */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description customer_redacted */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1904,7 +2105,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description kyc_not_approved | rail_not_approved */
+            /** @description kyc_not_approved | customer_redacted | rail_not_approved */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -2192,6 +2393,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
+            /** @description insufficient_scope */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
             /** @description rate_limited */
             429: {
                 headers: {
@@ -2243,6 +2453,15 @@ export interface operations {
             };
             /** @description unauthorized */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description insufficient_scope */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2921,6 +3140,75 @@ export interface operations {
             };
             /** @description customer_not_found */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description rate_limited */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description database_unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+        };
+    };
+    StatsController_kyc: {
+        parameters: {
+            query?: {
+                /** @description Start of the range (inclusive): an ISO-8601 date (midnight UTC) or date-time with an offset. Default: 30 days before `to` */
+                from?: string;
+                /** @description End of the range (exclusive), same forms; default: now. At most 366 days after `from` */
+                to?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["KycStatsDto"];
+                };
+            };
+            /** @description validation_failed */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description insufficient_scope */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
