@@ -164,6 +164,11 @@ const SERVICE_SETTINGS: Record<string, string> = {
   ),
 }
 
+/** The settings as printed and recorded: keys and secrets (fresh random ones per run) shown as `<set>`. */
+const SHOWN_SETTINGS: Record<string, string> = Object.fromEntries(
+  Object.entries(SERVICE_SETTINGS).map(([k, v]) => [k, /KEY|SECRET|TOKEN/.test(k) ? '<set>' : v]),
+)
+
 function machine() {
   const cpus = os.cpus()
   let postgres: string | null = null
@@ -213,7 +218,7 @@ async function main(): Promise<void> {
   )
   const nodeFlags = serviceNodeFlags()
   console.log(
-    `bench: service = node ${nodeFlags.join(' ')} dist/main.js (built) with ${Object.entries(SERVICE_SETTINGS)
+    `bench: service = node ${nodeFlags.join(' ')} dist/main.js (built) with ${Object.entries(SHOWN_SETTINGS)
       .map(([k, v]) => `${k}=${v}`)
       .join(
         ' ',
@@ -291,7 +296,7 @@ async function main(): Promise<void> {
     machine: { ...info, loadAverageAtEnd: os.loadavg().map((v) => Number(v.toFixed(2))) },
     setup: {
       service: 'apps/api/dist/main.js as a child process (NestJS on Fastify, Prisma adapter-pg pool max 20)',
-      serviceSettings: SERVICE_SETTINGS,
+      serviceSettings: SHOWN_SETTINGS,
       database:
         'a fresh PostgreSQL database per stack, migrated by the service (MIGRATE_ON_START=true), dropped afterwards',
       emulator: 'in-process AlignEmulator per stack; latency per section (see each section)',
