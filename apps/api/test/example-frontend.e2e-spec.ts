@@ -49,26 +49,38 @@ describeWithChromium('example frontend in Chromium (e2e)', () => {
   let browser: Browser
 
   beforeAll(async () => {
-    const port = await freePort()
-    exampleUrl = `http://127.0.0.1:${port}`
-    svc = await ServiceProcess.start(
-      {
-        DATABASE_URL: 'pglite://memory',
-        ALIGN_ENVIRONMENT: 'local',
-        CORS_ORIGINS: exampleUrl,
-        WEBHOOK_COALESCE_WINDOW: '0',
-        WEBHOOK_WORKER_INTERVAL: '200ms',
-      },
-      { timeoutMs: 60_000 },
-    )
-    example = spawn(process.execPath, [EXAMPLE], {
-      env: { PATH: process.env.PATH ?? '', API_URL: svc.url, PORT: String(port) },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    })
-    await new Promise<void>((resolve, reject) => {
-      example.stdout!.on('data', (c: Buffer) => c.toString().includes('example frontend on') && resolve())
-      example.once('exit', (code) => reject(new Error(`example server exited with ${code}`)))
-    })
+    // The example's port is chosen before the service starts (it is the service's CORS origin), so
+    // another test's server started meanwhile on port 0 may take it: then both start again on another.
+    for (let attempt = 1; ; attempt++) {
+      const port = await freePort()
+      exampleUrl = `http://127.0.0.1:${port}`
+      svc = await ServiceProcess.start(
+        {
+          DATABASE_URL: 'pglite://memory',
+          ALIGN_ENVIRONMENT: 'local',
+          CORS_ORIGINS: exampleUrl,
+          WEBHOOK_COALESCE_WINDOW: '0',
+          WEBHOOK_WORKER_INTERVAL: '200ms',
+        },
+        { timeoutMs: 60_000 },
+      )
+      example = spawn(process.execPath, [EXAMPLE], {
+        env: { PATH: process.env.PATH ?? '', API_URL: svc.url, PORT: String(port) },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      })
+      let stderr = ''
+      example.stderr!.on('data', (c: Buffer) => (stderr += c.toString()))
+      const started = await new Promise<true | string>((resolve) => {
+        example.stdout!.on(
+          'data',
+          (c: Buffer) => c.toString().includes('example frontend on') && resolve(true),
+        )
+        example.once('exit', (code) => resolve(`example server exited with ${code}: ${stderr.slice(0, 500)}`))
+      })
+      if (started === true) break
+      await svc.stop()
+      if (attempt === 3 || !started.includes('EADDRINUSE')) throw new Error(started)
+    }
     browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_FLAGS })
   }, 90_000)
   afterAll(async () => {
