@@ -28,11 +28,13 @@ async function code(p: Promise<unknown>): Promise<string> {
 }
 
 describe('ClientTokens', () => {
-  it('verifies what it signs: the customer (lower-cased) and exp in whole seconds', async () => {
+  it('verifies what it signs: the customer (lower-cased) and exp in whole seconds, rounded up', async () => {
     const t = await tokens(A)
     const now = new Date('2026-12-01T12:00:00.400Z')
     const { token, expiresAt } = await t.sign(ID.toUpperCase(), 15 * 60_000, now)
-    expect(expiresAt.toISOString()).toBe('2026-12-01T12:15:00.000Z')
+    expect(expiresAt.toISOString()).toBe('2026-12-01T12:15:01.000Z')
+    const exact = await t.sign(ID, 15 * 60_000, new Date('2026-12-01T12:00:00.000Z'))
+    expect(exact.expiresAt.toISOString()).toBe('2026-12-01T12:15:00.000Z')
     // Verified against the real clock: this token is long expired.
     expect(await code(t.verify(token))).toBe('unauthorized')
     const live = await t.sign(ID, 60_000)

@@ -90,7 +90,10 @@ export class ClientTokens implements OnModuleInit {
     this.#keys = secrets.map((s) => ({ kid: kidOf(s), key: new TextEncoder().encode(s) }))
   }
 
-  /** A token for `customerId` that expires `ttlMs` after `now` (whole seconds, as JWT's `exp`). */
+  /**
+   * A token for `customerId` that expires `ttlMs` after `now`, rounded UP to whole seconds (JWT's
+   * `exp`): rounding down would make a 1 s token minted late in a second expire almost at once.
+   */
   async sign(
     customerId: string,
     ttlMs: number,
@@ -99,7 +102,7 @@ export class ClientTokens implements OnModuleInit {
     const signer = this.#keys[0]
     if (!signer) throw new Error('ClientTokens used before module init')
     const iat = Math.floor(now.getTime() / 1000)
-    const exp = Math.floor((now.getTime() + ttlMs) / 1000)
+    const exp = Math.ceil((now.getTime() + ttlMs) / 1000)
     const token = await new SignJWT({})
       .setProtectedHeader({ alg: 'HS256', typ: CLIENT_TOKEN_TYP, kid: signer.kid })
       .setSubject(customerId.toLowerCase())
