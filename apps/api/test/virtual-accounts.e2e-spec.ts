@@ -1,5 +1,5 @@
 import request from 'supertest'
-import { AUTH, ServiceProcess, serviceEnv } from './support/test-app.js'
+import { AUTH, OPERATOR_AUTH, ServiceProcess, serviceEnv } from './support/test-app.js'
 import { eachTestFixture } from './support/fixture.js'
 import { createCustomer, eventually } from './support/webhooks.js'
 
@@ -96,17 +96,25 @@ describe('virtual accounts (e2e)', () => {
       const c = await createCustomer(service.url, 'va2@example.com')
       await approve(c.id)
       // Align's breakdown as it might stand: ACH, wire and SEPA approved; SWIFT pending; no UAEFTS.
-      await f.prisma.customer.update({
-        where: { id: c.id },
-        data: {
-          rails: [
-            { currency: 'usd', paymentRail: 'ach', status: 'approved' },
-            { currency: 'usd', paymentRail: 'wire', status: 'approved' },
-            { currency: 'usd', paymentRail: 'swift', status: 'pending' },
-            { currency: 'eur', paymentRail: 'sepa', status: 'approved' },
-          ],
-        },
+      // Set at Align and synced, once the approval's own webhook has been applied (it reads Align's
+      // breakdown and writes it over the record: a direct write to the record would race it).
+      await eventually('the approval webhook applied', async () => {
+        const r = await request(service.url).get('/v1/webhooks/deliveries').set(OPERATOR_AUTH).expect(200)
+        const items = r.body.items as { entityId: string | null; status: string }[]
+        const mine = items.filter((d) => d.entityId === c.alignCustomerId)
+        return mine.length > 0 && mine.every((d) => d.status !== 'pending') ? true : null
       })
+      f.emulator.setKycState(c.alignCustomerId, {
+        status: 'approved',
+        sub_status: 'kyc_form_submission_accepted',
+        status_breakdown: [
+          { currency: 'usd', payment_rails: 'ach', status: 'approved' },
+          { currency: 'usd', payment_rails: 'wire', status: 'approved' },
+          { currency: 'usd', payment_rails: 'swift', status: 'pending' },
+          { currency: 'eur', payment_rails: 'sepa', status: 'approved' },
+        ],
+      })
+      await request(service.url).post(`/v1/customers/${c.id}/kyc/sync`).set(AUTH).expect(200)
       const caps = await request(service.url).get(`/v1/customers/${c.id}/capabilities`).set(AUTH).expect(200)
       expect(caps.body.virtualAccountCurrencies).toEqual(['usd', 'eur'])
       await open(c.id, { ...usd, sourceCurrency: 'eur' }).expect(201)

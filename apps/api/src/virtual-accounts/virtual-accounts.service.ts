@@ -113,10 +113,19 @@ export class VirtualAccountsService implements OnModuleInit {
         this.logger.warn(`virtual-account lease not released: ${String(e)}`) // it runs out on its own
       })
     }
+    const record = async (account: AlignVirtualAccount, how: string | null) => {
+      const recorded = await this.accounts.record(request.requestId, accountState(account), lease)
+      released = true // record ended the lease in its own transaction
+      if (!recorded) throw new Error(`virtual-account request ${request.requestId} vanished while recording`)
+      if (how) this.logger.log(`virtual account ${recorded.account.id} ${how}`)
+      // A create is answered 201 however its account reached this service (the answer, a recovery, or
+      // the webhook while Align's answer was on its way): the caller's request is what opened it.
+      return { account: recorded.account, created: true }
+    }
     try {
       if (recover) {
         const found = await this.findAtAlign(customer, request)
-        if (found) return await this.recordOrThrow(request, found, lease, 'recovered by listing')
+        if (found) return await record(found, 'recovered by listing')
       }
       let created: AlignVirtualAccount
       try {
@@ -131,7 +140,7 @@ export class VirtualAccountsService implements OnModuleInit {
           // Align has an account with these parameters already (an earlier create whose answer was
           // lost, or one made outside this service): record that one.
           const found = await this.findAtAlign(customer, request)
-          if (found) return await this.recordOrThrow(request, found, lease, 'adopted after a 409 from Align')
+          if (found) return await record(found, 'adopted after a 409 from Align')
         }
         if (isDefinitiveRefusal(e)) {
           released = true
@@ -141,31 +150,16 @@ export class VirtualAccountsService implements OnModuleInit {
         // Unknown outcome: Align may have created it. Look now; every later claim looks first too.
         await this.accounts.markUnknown(request)
         const found = await this.findAtAlign(customer, request).catch(() => null)
-        if (found)
-          return await this.recordOrThrow(request, found, lease, 'recovered after an unknown outcome')
+        if (found) return await record(found, 'recovered after an unknown outcome')
         this.logger.warn(
           `virtual-account create for customer ${customer.id}: outcome unknown (${e instanceof Error ? e.name : 'error'}); the next request or Align's webhook recovers it`,
         )
         throw e
       }
-      return await this.recordOrThrow(request, created, lease, null)
+      return await record(created, null)
     } finally {
       await release()
     }
-  }
-
-  private async recordOrThrow(
-    request: PendingRequest,
-    account: AlignVirtualAccount,
-    lease: Lease,
-    how: string | null,
-  ): Promise<{ account: VirtualAccountRecord; created: boolean }> {
-    const recorded = await this.accounts.record(request.requestId, accountState(account), lease)
-    if (!recorded) throw new Error(`virtual-account request ${request.requestId} vanished while recording`)
-    if (how) this.logger.log(`virtual account ${recorded.account.id} ${how}`)
-    // A create is answered 201 however its account reached this service (the answer, a recovery, or
-    // the webhook while Align's answer was on its way): the caller's request is what opened it.
-    return { account: recorded.account, created: true }
   }
 
   /** The customer's account at Align that answers the request and is not recorded here yet. */
