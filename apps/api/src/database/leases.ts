@@ -19,9 +19,9 @@ export const LEASE_MARGIN_MS = 5_000
 
 /**
  * Takes `key` for `ms` if it is free or its lease ran out; null when someone else holds it. Taken
- * inside the caller's transaction, which then commits asynchronously (see below: a claim
- * transaction holds nothing a database crash must keep): a claimant that then decides it has nothing to do ends it again
- * there (endLease), so nobody else ever sees it. A lease row still being written by another
+ * in the caller's transaction or in statements of its own, committed asynchronously either way (see
+ * below: a claim holds nothing a database crash must keep); a claimant that then decides it has
+ * nothing to do ends it again (endLease). A lease row still being written by another
  * transaction (taken, or ended by a record) is waited for, so whatever that transaction committed is
  * visible to the caller's next statement (READ COMMITTED takes a new snapshot per statement).
  *

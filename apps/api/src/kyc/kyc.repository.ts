@@ -169,24 +169,25 @@ export class KycRepository {
   }
 
   /**
-   * A short transaction: takes the customer's renewal lease (leases.ts) for `leaseMs`, then reads the
-   * customer and its live session, which now include whatever the lease's previous holder recorded,
-   * and asks `needsRenewal`. Yes: commits, the lease is the caller's. No: ends the lease in the same
-   * transaction (nobody ever sees it). Null when there is no such customer.
+   * Takes the customer's renewal lease (leases.ts) for `leaseMs`, then reads the customer and its
+   * live session, which now include whatever the lease's previous holder recorded, and asks
+   * `needsRenewal`. Yes: the lease is the caller's. No: it is ended again. Null when there is no such
+   * customer. No transaction around it: each statement commits on its own (two round trips on a cold
+   * link against four for BEGIN ... COMMIT); the lease alone makes the renewal exclusive, and one
+   * left behind by a failure here runs out like that of a holder that died.
    */
   async claimRenewal(
     customerId: string,
     leaseMs: number,
     needsRenewal: (current: CustomerWithSession) => boolean,
   ): Promise<RenewalClaim | null> {
-    return this.prisma.sql.transaction(async (sql) => {
-      const lease = await takeLease(sql, linkLeaseKey(customerId), leaseMs)
-      if (!lease) return { kind: 'busy' } as const
-      const current = await readJoined(sql, customerId)
-      if (current && needsRenewal(current)) return { kind: 'claimed', lease, current } as const
-      await endLease(sql, lease)
-      return current ? ({ kind: 'unclaimed', current } as const) : null
-    })
+    const sql = this.prisma.sql.query
+    const lease = await takeLease(sql, linkLeaseKey(customerId), leaseMs)
+    if (!lease) return { kind: 'busy' }
+    const current = await readJoined(sql, customerId)
+    if (current && needsRenewal(current)) return { kind: 'claimed', lease, current }
+    await endLease(sql, lease)
+    return current ? { kind: 'unclaimed', current } : null
   }
 
   /** Whether another request (on any instance) holds the customer's renewal lease: a waiter's look. */
@@ -211,21 +212,25 @@ export class KycRepository {
     input: NewSession,
   ): Promise<{ session: SessionRecord; kyc: Pick<KycState, 'status' | 'subStatus'> } | 'redacted' | null> {
     return this.prisma.sql.transaction(async (sql) => {
-      if (!(await endLease(sql, lease))) return null
-      // The customer's row first (a redaction locks it, then the sessions): one redacted while Align
-      // answered gets no link stored; the lease's end commits all the same.
-      const [c] = await sql<{ redacted: boolean }>(
-        'SELECT redacted_at IS NOT NULL AS redacted FROM customers WHERE id = $1::uuid FOR UPDATE',
-        [customerId],
+      // The customer's row first (a redaction locks it, then the sessions; the UPDATE waits for it and
+      // then sees the row as committed): one redacted while Align answered gets no link stored. In
+      // the same statement the lease ends, if still ours, and the customer's status read is marked
+      // due (sync_due_at: the session-status worker reads what Align reports now, off the request's
+      // path, and a crash before it does loses nothing).
+      const [c] = await sql<{ ended: boolean; redacted: boolean; s: KycStatus; ss: KycSubStatus | null }>(
+        `WITH ended AS (DELETE FROM leases WHERE key = $2 AND claim_id = $3::uuid RETURNING 1)
+         UPDATE customers
+            SET sync_due_at = CASE WHEN redacted_at IS NULL AND EXISTS (SELECT 1 FROM ended)
+                                   THEN now() ELSE sync_due_at END
+          WHERE id = $1::uuid
+      RETURNING EXISTS (SELECT 1 FROM ended) AS ended, redacted_at IS NOT NULL AS redacted,
+                kyc_status::text AS s, kyc_sub_status::text AS ss`,
+        [customerId, lease.key, lease.claimId],
       )
-      if (c?.redacted) return 'redacted'
+      if (!c?.ended) return null
+      if (c.redacted) return 'redacted'
       const session = await replaceLiveSession(sql, customerId, input)
-      const rows = await sql<{ s: KycStatus; ss: KycSubStatus | null }>(
-        `UPDATE customers SET sync_due_at = now() WHERE id = $1::uuid
-         RETURNING kyc_status::text AS s, kyc_sub_status::text AS ss`,
-        [customerId],
-      )
-      return { session, kyc: { status: rows[0]!.s, subStatus: rows[0]!.ss } }
+      return { session, kyc: { status: c.s, subStatus: c.ss } }
     })
   }
 
