@@ -1,6 +1,9 @@
+import { execFile } from 'node:child_process'
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { promisify } from 'node:util'
 import { runToExit, ServiceProcess } from './support/test-app.js'
 
 // The built service reads `.env` from its working directory before it validates its configuration,
@@ -36,6 +39,28 @@ describe('.env in the working directory (e2e)', () => {
       expect(health.status).toBe(200)
     } finally {
       expect(await service.stop()).toBe(0)
+    }
+  }, 120_000)
+
+  it('is read by the migrate command too, so it migrates the database the service would use', async () => {
+    const other = await mkdtemp(path.join(os.tmpdir(), 'align-kyc-env-cli-'))
+    try {
+      const dataDir = path.join(other, 'data')
+      await writeFile(path.join(other, '.env'), `DATABASE_URL=pglite://${dataDir}\n`)
+      const cli = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../dist/cli/migrate.js')
+      const env = { ...process.env }
+      delete env.DATABASE_URL
+      const { stdout } = await promisify(execFile)(process.execPath, [cli, 'deploy'], { cwd: other, env })
+      expect(stdout).toContain(`Applying migrations to embedded PGlite at ${dataDir}`)
+      expect(stdout).toMatch(/Applied: \d{14}_/)
+      // And the real environment still wins over the file.
+      const memory = await promisify(execFile)(process.execPath, [cli, 'status'], {
+        cwd: other,
+        env: { ...env, DATABASE_URL: 'pglite://memory' },
+      })
+      expect(memory.stdout).toContain('Migration status of in-memory PGlite')
+    } finally {
+      await rm(other, { recursive: true, force: true })
     }
   }, 120_000)
 })

@@ -10,6 +10,7 @@
 import { AlignClient, type AlignWebhook } from '@align-kyc/align-client'
 import { activeRegistration } from '../align/webhook-registration.js'
 import { ConfigError, loadConfig } from '../config/app-config.js'
+import { loadEnvFile } from '../config/env-file.js'
 
 const USAGE = 'usage: align:webhooks register <url> | list | delete <id>'
 
@@ -83,11 +84,17 @@ async function run(
   }
 }
 
-run(process.argv.slice(2), process.env, (s) => process.stdout.write(`${s}\n`)).then(
-  () => process.exit(0),
-  (e: unknown) => {
-    const msg = e instanceof Error ? e.message.split('\n')[0] : String(e)
-    process.stderr.write(`align:webhooks: ${msg}\n`)
-    process.exit(e instanceof UsageError ? 64 : e instanceof ConfigError ? 78 : 1)
-  },
-)
+// The same `.env` as the service's (run from the repository root, as `npm run align:webhooks` does).
+Promise.resolve()
+  .then(() => {
+    loadEnvFile()
+    return run(process.argv.slice(2), process.env, (s) => process.stdout.write(`${s}\n`))
+  })
+  .then(
+    () => process.exit(0),
+    (e: unknown) => {
+      const msg = e instanceof Error ? e.message.split('\n')[0] : String(e)
+      process.stderr.write(`align:webhooks: ${msg}\n`)
+      process.exit(e instanceof UsageError ? 64 : e instanceof ConfigError ? 78 : 1)
+    },
+  )

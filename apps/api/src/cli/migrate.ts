@@ -5,6 +5,8 @@
  */
 import { PGlite } from '@electric-sql/pglite'
 import { StartupError } from '../common/startup-error.js'
+import { ConfigError } from '../config/app-config.js'
+import { loadEnvFile } from '../config/env-file.js'
 import { lockDataDir } from '../database/data-dir-lock.js'
 import { parseDatabaseUrl } from '../database/database-url.js'
 import { Migrator, type MigrationTarget } from '../database/migrator/migrator.js'
@@ -41,6 +43,9 @@ function describe(): string {
 }
 
 async function main(argv: string[]): Promise<number> {
+  // The same `.env` as the service's (its DATABASE_URL above all): otherwise `npm run db:migrate`
+  // would migrate the embedded database while the service runs on the one the file names.
+  loadEnvFile()
   const [command, name] = argv
   const migrator = new Migrator()
   switch (command) {
@@ -89,6 +94,6 @@ main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (err: unknown) => {
     console.error(`migrate: ${err instanceof Error ? err.message : String(err)}`)
-    process.exit(err instanceof StartupError ? 78 : 1)
+    process.exit(err instanceof StartupError || err instanceof ConfigError ? 78 : 1)
   },
 )
