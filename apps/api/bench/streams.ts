@@ -24,7 +24,7 @@
  */
 import type pg from 'pg'
 import { connectClient } from './lib/processes.js'
-import { rss, type UsageProbe as Probe, UsageProbe } from './lib/resources.js'
+import { perRequest, rss, spent, type UsageProbe as Probe, UsageProbe } from './lib/resources.js'
 import { createCustomers, createWarmCustomers, linkPath } from './lib/seed.js'
 import { startStack } from './lib/stack.js'
 import { latency, ms, round, roundLatency } from './lib/stats.js'
@@ -222,7 +222,9 @@ export async function benchStreams(ctx: BenchContext): Promise<SectionResult> {
     if (!before) throw new Error(`streams: no /proc/${pid}/status (not Linux, or the service exited)`)
 
     ctx.progress(`streams: opening ${n} streams, then ${settle} s to settle`)
+    const u0 = await probe.snapshot(pid)
     const opened = await client.open(streams)
+    const openCost = perRequest([spent(u0, await probe.snapshot(pid))], n)
     if (opened.failed.length)
       throw new Error(`streams: ${opened.failed.length} streams failed: ${JSON.stringify(opened.failed[0])}`)
     await sleep(settle * 1000)
@@ -278,15 +280,19 @@ export async function benchStreams(ctx: BenchContext): Promise<SectionResult> {
         ],
         [
           `streams opened`,
-          `${opened.opened} in ${opened.ms.toFixed(0)} ms; ended by the server during the section: ${ended}`,
+          `${opened.opened} in ${opened.ms.toFixed(0)} ms (CPU per stream: service ${openCost.serverCpuMsPerReq ?? 'n/a'} ms, PostgreSQL ${openCost.postgresCpuMsPerReq ?? 'n/a'} ms); ended by the server during the section: ${ended}`,
         ],
         [
-          'database connections of the service',
+          'database connections of the service (its pool, at most 20, and one LISTEN)',
           `${connectionsBefore} before, ${connectionsOpen} with the streams open`,
         ],
         [`with ${n} streams open`, sideRow(withStreams)],
         ['with none', sideRow(none)],
         ['ratio streams/none', ratio.toFixed(2)],
+        [
+          'service CPU ms per request, streams / none (steadier than req/s on a shared machine)',
+          `${withStreams.cost.serverCpuMsPerReq ?? 'n/a'} / ${none.cost.serverCpuMsPerReq ?? 'n/a'}`,
+        ],
       ],
       targets: [
         {
@@ -312,6 +318,7 @@ export async function benchStreams(ctx: BenchContext): Promise<SectionResult> {
         rssGrowthMb: round(growthMb, 1),
         rssGrowthKbPerStream: round((growthMb * 1024) / n, 1),
         streamsOpenMs: round(opened.ms, 0),
+        openCpuPerStream: { service: openCost.serverCpuMsPerReq, postgres: openCost.postgresCpuMsPerReq },
         endedByServer: ended,
         databaseConnectionsBefore: connectionsBefore,
         databaseConnectionsWithStreams: connectionsOpen,
