@@ -126,6 +126,35 @@ const lostAt = (expected: CommittedEvent[], receipts: Receipt[], name: string) =
   return expected.filter((e) => !got.has(e.id)).length
 }
 
+/**
+ * One measured run: `drive()` commits the changes while the pending deliveries are sampled, then
+ * the subscriber's receipts are collected until every endpoint of `endpoints` has every event
+ * committed meanwhile; the CPU spent from the start until then, per committed change.
+ */
+async function measuredDrive(
+  { stack, sub, db }: { stack: Stack; sub: Subscriber; db: pg.Client },
+  drive: () => Promise<OpenLoopRun>,
+  endpoints: string[],
+) {
+  const mark = await eventMark(db)
+  const probe = await UsageProbe.open(stack.databaseUrl)
+  try {
+    const u0 = await probe.snapshot(stack.service.pid)
+    const backlog = sampleBacklog(db)
+    const run = await drive()
+    const maxBacklog = await backlog.stop()
+    const expected = await committedAfter(db, mark)
+    const got = await collect(sub, expected, endpoints, DRAIN_TIMEOUT_MS)
+    const cost = perRequest(
+      [spent(u0, await probe.snapshot(stack.service.pid))],
+      Math.max(1, expected.length),
+    )
+    return { run, maxBacklog, expected, got, cost }
+  } finally {
+    await probe.close()
+  }
+}
+
 async function eventsStack(ctx: BenchContext, label: string) {
   const stack = await startStack(ctx, label, { settings: EVENTS_STACK_SETTINGS })
   const sub = await startSubscriber()
@@ -191,20 +220,12 @@ export async function benchEvents(ctx: BenchContext): Promise<SectionResult> {
     await drive(customers, rate, WARMUP_SEC)
     await collect(sub, await committedAfter(db, warmMark), ['main'], DRAIN_TIMEOUT_MS)
 
-    const mark = await eventMark(db)
     ctx.progress(`events: ${rate} committed status changes/s for ${seconds} s`)
-    const probe = await UsageProbe.open(stack.databaseUrl)
-    const u0 = await probe.snapshot(stack.service.pid)
-    const backlog = sampleBacklog(db)
-    const run = await drive(customers, rate, seconds)
-    const maxBacklog = await backlog.stop()
-    const expected = await committedAfter(db, mark)
-    const got = await collect(sub, expected, ['main'], DRAIN_TIMEOUT_MS)
-    const cost = perRequest(
-      [spent(u0, await probe.snapshot(stack.service.pid))],
-      Math.max(1, expected.length),
+    const { run, maxBacklog, expected, got, cost } = await measuredDrive(
+      { stack, sub, db },
+      () => drive(customers, rate, seconds),
+      ['main'],
     )
-    await probe.close()
     const lat = commitToReceipt(got.receipts)
     const lost = lostAt(expected, got.receipts, 'main')
     const ids = new Set(got.receipts.map((r) => r.webhookId))
@@ -332,22 +353,14 @@ export async function benchEndpoints(ctx: BenchContext): Promise<SectionResult> 
     for (const [i, side] of order.entries()) {
       const healthy = await setUp(`${side}${i}`, side === 'faulty')
       const common = healthy.slice(0, COMMON)
-      const mark = await eventMark(db)
       ctx.progress(
         `endpoints: round ${i + 1}/${order.length} ${side}, ${healthy.length} healthy of 10, ${rate} changes/s for ${seconds} s`,
       )
-      const probe = await UsageProbe.open(stack.databaseUrl)
-      const u0 = await probe.snapshot(stack.service.pid)
-      const backlog = sampleBacklog(db)
-      const run = await drive(customers, rate, seconds)
-      const maxBacklog = await backlog.stop()
-      const expected = await committedAfter(db, mark)
-      const got = await collect(sub, expected, healthy, DRAIN_TIMEOUT_MS)
-      const cost = perRequest(
-        [spent(u0, await probe.snapshot(stack.service.pid))],
-        Math.max(1, expected.length),
+      const { run, maxBacklog, expected, got, cost } = await measuredDrive(
+        { stack, sub, db },
+        () => drive(customers, rate, seconds),
+        healthy,
       )
-      await probe.close()
       const all = got.receipts.filter((r) => healthy.includes(r.endpoint))
       rounds.push({
         side,

@@ -1,6 +1,6 @@
 /**
  * `npm run bench` (apps/api: `tsx bench/run.ts`; the root script builds first): one run, on this
- * machine, of issues 14, 16 and 17's benchmark targets, printed as a table with PASS/FAIL per target and written
+ * machine, of issues 14, 16, 17 and 20's benchmark targets, printed as a table with PASS/FAIL per target and written
  * to <repo>/bench/results.json. Sections (BENCH_ONLY names), in the order they run:
  *
  *   memory      6. service RSS idle / under the warm-link load (memory.ts)          } one stack:
@@ -18,6 +18,8 @@
  *   eventcrash 13. kill -9 during delivery, the subscriber down for 60 s (event-crash.ts)
  *   feed       14. a feed page of 100 at 1M events kept vs 1k (feed.ts)
  *   stats      15. GET /v1/stats/kyc at 1M customers, 3M history rows (stats.ts)
+ *   stream     16. a change committed on instance A to its event on a stream held by B (streams.ts)
+ *   streams    17. 1000 open streams: the service's RSS, warm-link throughput with them vs none (streams.ts)
  *
  * Every section but the first three starts its own stack (emulator, fresh database, service
  * processes) and stops it, so no section's leftovers (a webhook backlog, a slow emulator) touch the
@@ -46,6 +48,7 @@ import type { BenchContext, BenchOptions, SectionResult } from './lib/types.js'
 import { benchMemory, measureIdleRss } from './memory.js'
 import { benchScale } from './scale.js'
 import { benchStats } from './stats.js'
+import { benchStream, benchStreams } from './streams.js'
 import { benchSlowAlign } from './slow-align.js'
 import { benchWarmLink } from './warm-link.js'
 import { benchWebhookBurst } from './webhook-burst.js'
@@ -105,6 +108,11 @@ const options: BenchOptions = {
   feedSamples: Math.max(1, num('BENCH_FEED_SAMPLES', 200)),
   statsCustomers: Math.max(1, num('BENCH_STATS_CUSTOMERS', 1_000_000)),
   statsSamples: Math.max(1, num('BENCH_STATS_SAMPLES', 30)),
+  streamCustomers: Math.max(1, num('BENCH_STREAM_CUSTOMERS', 100)),
+  streamRate: Math.max(1, num('BENCH_STREAM_RATE', 20)),
+  streamSeconds: Math.max(1, num('BENCH_STREAM_SECONDS', 10)),
+  streams: Math.max(1, num('BENCH_STREAMS', 1000)),
+  streamsSettleSec: num('BENCH_STREAMS_SETTLE_SEC', 5),
 }
 const SECTIONS = [
   'memory',
@@ -122,6 +130,8 @@ const SECTIONS = [
   'eventcrash',
   'feed',
   'stats',
+  'stream',
+  'streams',
 ] as const
 type Section = (typeof SECTIONS)[number]
 const only = (process.env.BENCH_ONLY ?? '')
@@ -269,6 +279,8 @@ async function main(): Promise<void> {
   await section('eventcrash', () => benchEventCrash(ctx))
   await section('feed', () => benchFeed(ctx))
   await section('stats', () => benchStats(ctx))
+  await section('stream', () => benchStream(ctx))
+  await section('streams', () => benchStreams(ctx))
 
   const order = (s: SectionResult) => Number(/^(\d+)\./.exec(s.title)?.[1] ?? 99)
   sections.sort((a, b) => order(a) - order(b))

@@ -13,7 +13,7 @@ import type { Stack } from './lib/stack.js'
 import { latency, ms, round, roundLatency, type Latency } from './lib/stats.js'
 import type { BenchContext, SectionResult } from './lib/types.js'
 
-type Run = {
+export type Run = {
   okRequests: number
   otherResponses: number
   errors: number
@@ -24,7 +24,7 @@ type Run = {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 
-async function cannon(
+export async function cannon(
   url: string,
   token: string,
   paths: string[],
@@ -52,7 +52,7 @@ async function cannon(
   }
 }
 
-type Side = {
+export type Side = {
   rps: number
   lat: Latency
   ok: number
@@ -66,7 +66,7 @@ type Side = {
   stolenPct: number | null
 }
 
-function merge(runs: Run[]): Side {
+export function merge(runs: Run[]): Side {
   const seconds = runs.reduce((a, r) => a + r.seconds, 0)
   const ok = runs.reduce((a, r) => a + r.okRequests, 0)
   return {
@@ -83,6 +83,51 @@ function merge(runs: Run[]): Side {
     ),
     stolenPct: stolenPercent(runs.map((r) => r.cost!)),
   }
+}
+
+/** One side of alternating warm-link rounds: where its load goes and whose CPU is counted. */
+export type RoundSide = {
+  name: string
+  url: string
+  pid: number
+  /** Sample the process's VmRSS during this side's rounds (the largest is returned). */
+  sampleRss?: boolean
+  /** Brings the side about before each of its rounds (e.g. opens or closes streams). */
+  before?: () => Promise<void>
+}
+
+/**
+ * BENCH_ROUNDS rounds of BENCH_DURATION_SEC of warm-link load (autocannon, closed loop,
+ * BENCH_CONNECTIONS) on each side in turn, every round in the order given, half a second of rest
+ * before each; the CPU of the side's process (and of PostgreSQL's backends) counted per round.
+ * Returns each side's runs, in the order of `sides`.
+ */
+export async function warmRounds(
+  ctx: BenchContext,
+  label: string,
+  o: { probe: UsageProbe; token: string; paths: string[]; sides: RoundSide[] },
+): Promise<{ runs: Run[][]; rssMaxMb: number }> {
+  const { connections, durationSec, rounds } = ctx.options
+  const runs: Run[][] = o.sides.map(() => [])
+  let rssMaxMb = 0
+  for (let r = 1; r <= rounds; r++) {
+    for (const [i, side] of o.sides.entries()) {
+      await side.before?.()
+      await sleep(500)
+      const before = await o.probe.snapshot(side.pid)
+      const rss = side.sampleRss ? sampleRss(side.pid) : null
+      const run = await cannon(side.url, o.token, o.paths, connections, durationSec)
+      if (rss) rssMaxMb = Math.max(rssMaxMb, rss.stop().maxMb)
+      run.cost = spent(before, await o.probe.snapshot(side.pid))
+      runs[i]!.push(run)
+      const l = latency(run.samples)
+      ctx.progress(
+        `${label}: round ${r}/${rounds} ${side.name.padEnd(7)} ${(run.okRequests / run.seconds).toFixed(0)} req/s, ` +
+          `p50 ${ms(l.p50)}, p99 ${ms(l.p99)}${run.otherResponses + run.errors ? `, ${run.otherResponses} non-2xx, ${run.errors} errors` : ''}`,
+      )
+    }
+  }
+  return { runs, rssMaxMb }
 }
 
 export async function benchWarmLink(ctx: BenchContext, stack: Stack): Promise<SectionResult> {
@@ -110,29 +155,19 @@ export async function benchWarmLink(ctx: BenchContext, stack: Stack): Promise<Se
     await cannon(targets.bare, token, paths, connections, 3)
 
     stack.emulator.resetCalls()
-    const runs: { service: Run[]; bare: Run[] } = { service: [], bare: [] }
-    let rssMaxMb = 0
-    for (let r = 1; r <= rounds; r++) {
-      for (const side of ['service', 'bare'] as const) {
-        const pid = side === 'service' ? stack.service.pid : bare.pid
-        await sleep(500)
-        const before = await probe.snapshot(pid)
-        const rss = side === 'service' ? sampleRss(pid) : null
-        const run = await cannon(targets[side], token, paths, connections, durationSec)
-        if (rss) rssMaxMb = Math.max(rssMaxMb, rss.stop().maxMb)
-        run.cost = spent(before, await probe.snapshot(pid))
-        runs[side].push(run)
-        const l = latency(run.samples)
-        ctx.progress(
-          `warm link: round ${r}/${rounds} ${side.padEnd(7)} ${(run.okRequests / run.seconds).toFixed(0)} req/s, ` +
-            `p50 ${ms(l.p50)}, p99 ${ms(l.p99)}${run.otherResponses + run.errors ? `, ${run.otherResponses} non-2xx, ${run.errors} errors` : ''}`,
-        )
-      }
-    }
+    const { runs, rssMaxMb } = await warmRounds(ctx, 'warm link', {
+      probe,
+      token,
+      paths,
+      sides: [
+        { name: 'service', url: targets.service, pid: stack.service.pid, sampleRss: true },
+        { name: 'bare', url: targets.bare, pid: bare.pid },
+      ],
+    })
     const alignCalls = Object.values(stack.emulator.calls()).reduce((a, b) => a + b, 0)
 
-    const s = merge(runs.service)
-    const b = merge(runs.bare)
+    const s = merge(runs[0]!)
+    const b = merge(runs[1]!)
     const ratio = s.rps / b.rps
     const clean = s.other + s.errors + b.other + b.errors === 0
     ctx.shared.warmServiceRps = s.rps
@@ -196,12 +231,12 @@ export async function benchWarmLink(ctx: BenchContext, stack: Stack): Promise<Se
 }
 
 /** One side's line in the printed table. */
-const sideRow = (side: Side) =>
+export const sideRow = (side: Side) =>
   `${side.rps.toFixed(0)} req/s  p50 ${ms(side.lat.p50)}  p99 ${ms(side.lat.p99)}  ` +
   `(rounds: ${side.rounds.map((v) => v.toFixed(0)).join(', ')} req/s)`
 
 /** One side's figures as recorded in results.json. */
-function sideData(side: Side) {
+export function sideData(side: Side) {
   return {
     reqPerSec: round(side.rps, 1),
     ...roundLatency(side.lat),

@@ -197,46 +197,75 @@ export function startBareServer(env: Record<string, string>): Promise<ChildServe
   )
 }
 
-/** A running bench/prober.ts: `time()` is one direct round trip, measured inside the prober. */
-export type Prober = {
-  time(method: string, path: string, body?: unknown): Promise<{ ms: number; status: number; body: string }>
+/**
+ * A bench script (through tsx) in its own process, driven over IPC: `send` gives each command an
+ * `id` and resolves with the child's message carrying the same id; `ready` is the child's first
+ * message (`{ ready: true, ... }`). The child exits when the IPC channel closes (stop(), or the
+ * bench's cleanup).
+ */
+export type IpcChild<Ready> = {
+  ready: Ready
+  send<T>(command: object): Promise<T>
   stop(): void
 }
 
-/** Starts bench/prober.ts (through tsx) against the emulator at `alignUrl`. */
-export async function startProber(alignUrl: string, apiKey: string): Promise<Prober> {
-  const child = fork(path.join(here, '../prober.ts'), [], {
+export async function startIpcChild<Ready extends { ready: true }>(
+  name: string,
+  script: string,
+  env: Record<string, string>,
+): Promise<IpcChild<Ready>> {
+  const child = fork(path.join(here, '..', script), [], {
     cwd: API_DIR,
     execArgv: ['--import', 'tsx'],
-    env: { PATH: process.env.PATH ?? '', ALIGN_URL: alignUrl, ALIGN_API_KEY: apiKey },
+    env: { PATH: process.env.PATH ?? '', ...env },
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   })
   const stop = () => {
     if (child.connected) child.disconnect()
   }
-  onCleanup(`stop prober (pid ${child.pid})`, stop)
-  type Answer = { id: number; ms: number; status: number; body: string }
-  const waiting = new Map<number, (a: Answer) => void>()
-  await new Promise<void>((resolve, reject) => {
+  onCleanup(`stop ${name} (pid ${child.pid})`, stop)
+  const waiting = new Map<number, (a: unknown) => void>()
+  const ready = await new Promise<Ready>((resolve, reject) => {
     child.once('error', reject)
-    child.once('exit', (code) => reject(new Error(`prober exited (code ${code}) before it was ready`)))
-    child.on('message', (m: Answer | { ready: true }) => {
-      if ('ready' in m) return resolve()
+    child.once('exit', (code) => reject(new Error(`${name} exited (code ${code}) before it was ready`)))
+    child.on('message', (m: { id: number } | Ready) => {
+      if ('ready' in m) return resolve(m)
       waiting.get(m.id)?.(m)
       waiting.delete(m.id)
     })
   })
   let next = 0
   return {
+    ready,
     stop,
-    time(method, p, body) {
-      const id = next++
-      return new Promise((resolve, reject) => {
-        waiting.set(id, (a) =>
-          a.ms < 0 ? reject(new Error(`prober ${method} ${p}: ${a.body}`)) : resolve(a),
-        )
-        child.send({ id, method, path: p, body })
-      })
+    send: <T>(command: object) =>
+      new Promise<T>((resolve) => {
+        const id = next++
+        waiting.set(id, resolve as (a: unknown) => void)
+        child.send({ ...command, id })
+      }),
+  }
+}
+
+/** A running bench/prober.ts: `time()` is one direct round trip, measured inside the prober. */
+export type Prober = {
+  time(method: string, path: string, body?: unknown): Promise<{ ms: number; status: number; body: string }>
+  stop(): void
+}
+
+/** Starts bench/prober.ts against the emulator at `alignUrl`. */
+export async function startProber(alignUrl: string, apiKey: string): Promise<Prober> {
+  const child = await startIpcChild<{ ready: true }>('prober', 'prober.ts', {
+    ALIGN_URL: alignUrl,
+    ALIGN_API_KEY: apiKey,
+  })
+  type Answer = { ms: number; status: number; body: string }
+  return {
+    stop: child.stop,
+    async time(method, p, body) {
+      const a = await child.send<Answer>({ method, path: p, body })
+      if (a.ms < 0) throw new Error(`prober ${method} ${p}: ${a.body}`)
+      return a
     },
   }
 }

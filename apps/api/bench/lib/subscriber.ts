@@ -1,6 +1,3 @@
-import { fork } from 'node:child_process'
-import path from 'node:path'
-import { fileURLToPath } from 'node:url'
 import type { AlignEmulator } from '@align-kyc/align-client/testing'
 import { PrismaPg } from '@prisma/adapter-pg'
 import pg from 'pg'
@@ -8,15 +5,13 @@ import { PrismaService } from '../../src/database/prisma.service.js'
 import { pgDatabase } from '../../src/database/sql.js'
 import { KycRepository } from '../../src/kyc/kyc.repository.js'
 import type { Receipt, SubscriberCommand, TakeAnswer } from '../subscriber.js'
-import { onCleanup } from './cleanup.js'
 import type { HttpClient } from './http.js'
 import { latency, type Latency } from './stats.js'
-import { openLoop, type OpenLoopRun } from './open-loop.js'
+import { fixedRate, openLoop, type OpenLoopRun } from './open-loop.js'
+import { startIpcChild } from './processes.js'
 import type { BenchCustomer } from './seed.js'
 
 export type { Receipt, TakeAnswer }
-
-const here = path.dirname(fileURLToPath(import.meta.url))
 
 type Without<T, K extends keyof T> = T extends unknown ? Omit<T, K> : never
 
@@ -37,32 +32,12 @@ export type Subscriber = {
 }
 
 export async function startSubscriber(): Promise<Subscriber> {
-  const child = fork(path.join(here, '../subscriber.ts'), [], {
-    execArgv: ['--import', 'tsx'],
-    env: { PATH: process.env.PATH ?? '', PORT: '0' },
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  const child = await startIpcChild<{ ready: true; port: number }>('subscriber', 'subscriber.ts', {
+    PORT: '0',
   })
-  const stop = () => {
-    if (child.connected) child.disconnect()
-  }
-  onCleanup(`stop subscriber (pid ${child.pid})`, stop)
-  const waiting = new Map<number, (a: unknown) => void>()
-  const port = await new Promise<number>((resolve, reject) => {
-    child.once('error', reject)
-    child.once('exit', (code) => reject(new Error(`subscriber exited (code ${code}) before it was ready`)))
-    child.on('message', (m: { id: number } | { ready: true; port: number }) => {
-      if ('ready' in m) return resolve(m.port)
-      waiting.get(m.id)?.(m)
-      waiting.delete(m.id)
-    })
-  })
-  let next = 0
-  const send = <T>(c: Without<SubscriberCommand, 'id'>) =>
-    new Promise<T>((resolve) => {
-      const id = next++
-      waiting.set(id, resolve as (a: unknown) => void)
-      child.send({ ...c, id })
-    })
+  const { stop } = child
+  const send = <T>(c: Without<SubscriberCommand, 'id'>) => child.send<T>(c)
+  const port = child.ready.port
   const url = `http://127.0.0.1:${port}`
   return {
     url,
@@ -146,64 +121,23 @@ export class DirectChanges {
     this.kyc = new KycRepository(this.prisma)
   }
 
-  async run(o: { customers: BenchCustomer[]; rate: number; seconds: number }): Promise<OpenLoopRun> {
-    const run: OpenLoopRun = {
-      sent: 0,
-      ok: 0,
-      other: 0,
-      errors: 0,
-      seconds: 0,
-      samples: [],
-      maxLagMs: 0,
-      cpuMsPerRequest: 0,
-    }
-    const cpu = process.cpuUsage()
-    const pending = new Set<Promise<void>>()
-    const apply = (c: BenchCustomer) => {
+  run(o: { customers: BenchCustomer[]; rate: number; seconds: number }): Promise<OpenLoopRun> {
+    return fixedRate(o.rate, o.seconds, async (n) => {
+      const c = o.customers[n % o.customers.length]!
       const next = !flipped.get(c.alignCustomerId)
       flipped.set(c.alignCustomerId, next)
       const state = next ? PENDING : REJECTED
-      const t = performance.now()
-      const p: Promise<void> = this.kyc
-        .applyReading(c.id, {
-          observation: {
-            status: state.status,
-            subStatus: state.sub_status,
-            observedAt: new Date(),
-            source: 'sync',
-          },
-          rails: [],
-        })
-        .then(
-          ({ decision }) => {
-            if (decision.outcome === 'applied') {
-              run.ok++
-              run.samples.push(performance.now() - t)
-            } else run.other++
-          },
-          () => void run.errors++,
-        )
-        .finally(() => pending.delete(p))
-      pending.add(p)
-    }
-    const total = Math.round(o.rate * o.seconds)
-    const started = performance.now()
-    await new Promise<void>((resolve) => {
-      const tick = () => {
-        const elapsed = performance.now() - started
-        const due = Math.min(total, Math.floor((elapsed / 1000) * o.rate))
-        if (due > run.sent) run.maxLagMs = Math.max(run.maxLagMs, elapsed - (run.sent / o.rate) * 1000)
-        while (run.sent < due) apply(o.customers[run.sent++ % o.customers.length]!)
-        if (run.sent >= total) resolve()
-        else setTimeout(tick, 1)
-      }
-      tick()
+      const { decision } = await this.kyc.applyReading(c.id, {
+        observation: {
+          status: state.status,
+          subStatus: state.sub_status,
+          observedAt: new Date(),
+          source: 'sync',
+        },
+        rails: [],
+      })
+      return decision.outcome === 'applied' ? 'ok' : 'other'
     })
-    await Promise.allSettled([...pending])
-    run.seconds = (performance.now() - started) / 1000
-    const used = process.cpuUsage(cpu)
-    run.cpuMsPerRequest = (used.user + used.system) / 1000 / Math.max(1, run.sent)
-    return run
   }
 
   async close(): Promise<void> {

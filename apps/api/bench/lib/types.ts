@@ -63,6 +63,13 @@ export type BenchOptions = {
   /** Section 15: customers seeded (3 history rows each) and timed stats requests. */
   statsCustomers: number
   statsSamples: number
+  /** Section 16: customers with a stream on instance B, status changes per second through A, seconds measured. */
+  streamCustomers: number
+  streamRate: number
+  streamSeconds: number
+  /** Section 17: streams held open on one instance, and the settle before each VmRSS reading. */
+  streams: number
+  streamsSettleSec: number
 }
 
 /** One section's outcome: printed rows, PASS/FAIL targets, and what goes into results.json under `key`. */

@@ -1,8 +1,9 @@
 import type { FastifyRequest } from 'fastify'
+import { decodeProtectedHeader, jwtVerify, SignJWT } from 'jose'
 import { loadConfig } from '../config/app-config.js'
 import type { PrismaService } from '../database/prisma.service.js'
 import { AppError } from './app-error.js'
-import { CLIENT_TOKEN_PATHS, ClientTokens } from './client-tokens.js'
+import { CLIENT_TOKEN_AUDIENCE, CLIENT_TOKEN_PATHS, ClientTokens } from './client-tokens.js'
 
 const A = 'a'.repeat(32)
 const B = 'b'.repeat(32)
@@ -49,6 +50,30 @@ describe('ClientTokens', () => {
     // The new first secret signs.
     const after = await (await tokens(`${B},${A}`)).sign(ID, 60_000)
     expect(await code(before.verify(after.token))).toBe('unauthorized')
+  })
+
+  it('signs and verifies with HMAC-SHA256 keyed by the secret itself (tokens outlive a change of how the key is held)', async () => {
+    const t = await tokens(A)
+    const raw = new TextEncoder().encode(A)
+    const { token } = await t.sign(ID, 60_000)
+    // What it signs verifies with the secret's bytes as the key (any HS256 implementation) ...
+    const { payload } = await jwtVerify(token, raw, {
+      algorithms: ['HS256'],
+      audience: CLIENT_TOKEN_AUDIENCE,
+    })
+    expect(payload.sub).toBe(ID)
+    // ... and a token signed that way, with its header, verifies here; with another secret's bytes it does not.
+    const { kid, typ } = decodeProtectedHeader(token)
+    const resign = (key: Uint8Array) =>
+      new SignJWT({})
+        .setProtectedHeader({ alg: 'HS256', typ: typ!, kid: kid! })
+        .setSubject(ID)
+        .setAudience(CLIENT_TOKEN_AUDIENCE)
+        .setIssuedAt()
+        .setExpirationTime('1m')
+        .sign(key)
+    expect(await code(t.verify(await resign(raw)))).toBe('ok')
+    expect(await code(t.verify(await resign(new TextEncoder().encode(B))))).toBe('unauthorized')
   })
 
   it('refuses the route (403) unless ClientTokenAllowed and the :id is its customer', async () => {
