@@ -1,5 +1,5 @@
 import type { Logger } from '@nestjs/common'
-import { describeFailure, type OutageLog } from './outage-log.js'
+import { describeFailure, OutageLog } from './outage-log.js'
 import type { DatabaseHealth } from './database-health.js'
 
 /**
@@ -12,6 +12,25 @@ export class Rounds {
   private running: Promise<void> | null = null
   private again = false
   private stopped = false
+  private timer: NodeJS.Timeout | null = null
+
+  /**
+   * A periodic job's rounds: a round at once and then every `everyMs` on every instance (the job
+   * itself makes sure only one does the work), a database outage logged with `carryOn` as what
+   * carries on. Starts with `start()`, ends with `stop()`.
+   */
+  static periodic(
+    round: () => Promise<void>,
+    log: { logger: Logger; database: DatabaseHealth; what: string; carryOn: string; everyMs: number },
+  ): Rounds & { start(): void } {
+    const rounds = new Rounds(round, { ...log, outage: new OutageLog(log.logger, log.database, log.carryOn) })
+    return Object.assign(rounds, {
+      start: () => {
+        rounds.every(log.everyMs)
+        rounds.kick()
+      },
+    })
+  }
 
   constructor(
     private readonly round: () => Promise<void>,
@@ -38,6 +57,13 @@ export class Rounds {
       })
   }
 
+  /** Also kicks a round every `ms` until stop() (the timer never keeps the process alive). */
+  every(ms: number): void {
+    if (this.timer) clearInterval(this.timer)
+    this.timer = setInterval(() => this.kick(), ms)
+    this.timer.unref()
+  }
+
   /** Waits until no round runs (tests, shutdown). */
   async idle(): Promise<void> {
     while (this.running) await this.running
@@ -46,6 +72,7 @@ export class Rounds {
   /** No new rounds; waits for the one in flight. */
   async stop(): Promise<void> {
     this.stopped = true
+    if (this.timer) clearInterval(this.timer)
     await this.idle().catch(() => undefined)
   }
 }

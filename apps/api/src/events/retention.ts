@@ -2,47 +2,39 @@ import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnModuleD
 import { APP_CONFIG } from '../config/config.module.js'
 import type { AppConfig } from '../config/app-config.js'
 import { DatabaseHealth } from '../database/database-health.js'
-import { OutageLog } from '../database/outage-log.js'
 import { Rounds } from '../database/rounds.js'
 import { EVENTS_POLICY } from './events-policy.js'
 import { EventsRepository } from './events.repository.js'
 
 /**
  * EVENT_RETENTION: deletes events (and their deliveries) older than that, every
- * EVENTS_POLICY.retentionCheckMs (or half the retention, if shorter) on every instance; one instance
+ * EVENTS_POLICY.retentionCheckMs (or half the retention, if shorter), and at start-up, on every instance; one instance
  * at a time does it (EventsRepository.deleteOlderThan).
  */
 @Injectable()
 export class EventRetention implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger('EventRetention')
-  private readonly rounds: Rounds
-  private timer: NodeJS.Timeout | null = null
+  private readonly rounds
 
   constructor(
     private readonly events: EventsRepository,
     database: DatabaseHealth,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {
-    const outage = new OutageLog(this.logger, database, 'event retention tries again at its next run')
-    this.rounds = new Rounds(() => this.runOnce(), {
+    this.rounds = Rounds.periodic(() => this.runOnce(), {
       logger: this.logger,
-      outage,
       database,
       what: 'retention run',
+      carryOn: 'event retention tries again at its next run',
+      everyMs: Math.min(EVENTS_POLICY.retentionCheckMs, Math.max(1_000, config.events.retentionMs / 2)),
     })
   }
 
   onApplicationBootstrap(): void {
-    const every = Math.min(
-      EVENTS_POLICY.retentionCheckMs,
-      Math.max(1_000, this.config.events.retentionMs / 2),
-    )
-    this.timer = setInterval(() => this.rounds.kick(), every)
-    this.timer.unref()
+    this.rounds.start()
   }
 
   async onModuleDestroy(): Promise<void> {
-    if (this.timer) clearInterval(this.timer)
     await this.rounds.stop()
   }
 
