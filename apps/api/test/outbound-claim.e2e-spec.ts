@@ -1,0 +1,175 @@
+import { randomUUID } from 'node:crypto'
+import { PrismaPg } from '@prisma/adapter-pg'
+import type pg from 'pg'
+import { createPgPool } from '../src/database/pg-connections.js'
+import { PrismaService } from '../src/database/prisma.service.js'
+import { pgDatabase, type Sql, type SqlDatabase } from '../src/database/sql.js'
+import { EVENTS_POLICY } from '../src/events/events-policy.js'
+import { EventsRepository } from '../src/events/events.repository.js'
+import {
+  WebhookEndpointsRepository,
+  type ClaimedOutbound,
+} from '../src/events/webhook-endpoints.repository.js'
+import { createTestDatabase } from './support/databases.js'
+
+/**
+ * The delivery queue's repository on the machine's PostgreSQL (a fresh database per test), without
+ * a service: events are inserted as the outbox does (no position yet), fanned out by the relay's own
+ * step, claimed and recorded by the worker's own statements. The claim's statement is also run as
+ * EXPLAIN ANALYZE on the same connection, to count the rows of event_deliveries it reads.
+ */
+type Plan = {
+  'Node Type': string
+  'Relation Name'?: string
+  'Actual Rows'?: number
+  'Actual Loops'?: number
+  'Rows Removed by Filter'?: number
+  'Rows Removed by Index Recheck'?: number
+  Plans?: Plan[]
+}
+
+/** Rows of event_deliveries the plan's scans produced or filtered out (the work, not the result). */
+function deliveryRowsRead(p: Plan): number {
+  const own =
+    p['Relation Name'] === 'event_deliveries' && p['Node Type'] !== 'ModifyTable'
+      ? ((p['Actual Rows'] ?? 0) +
+          (p['Rows Removed by Filter'] ?? 0) +
+          (p['Rows Removed by Index Recheck'] ?? 0)) *
+        (p['Actual Loops'] ?? 1)
+      : 0
+  return own + (p.Plans ?? []).reduce((a, c) => a + deliveryRowsRead(c), 0)
+}
+
+describe('outbound delivery queue (repository, PostgreSQL)', () => {
+  let db: Awaited<ReturnType<typeof createTestDatabase>>
+  let pool: pg.Pool
+  let prisma: PrismaService
+  let endpoints: WebhookEndpointsRepository
+  let events: EventsRepository
+  /** When set, the next claim statement also runs as EXPLAIN ANALYZE and its plan lands here. */
+  let explain: { plan?: Plan } | null = null
+
+  beforeEach(async () => {
+    db = await createTestDatabase()
+    pool = createPgPool({ connectionString: db.url, max: 4 })
+    const base = pgDatabase(pool)
+    const sql: SqlDatabase = {
+      ...base,
+      transaction: (fn) =>
+        base.transaction((inner) => {
+          const wrapped: Sql = async (text, params) => {
+            if (explain && /SET attempts = d\.attempts \+ 1/.test(text)) {
+              // Run for its plan, then undone: the claim itself follows on the same state.
+              await inner('SAVEPOINT explained')
+              const [row] = await inner<{ 'QUERY PLAN': [{ Plan: Plan }] }>(
+                `EXPLAIN (ANALYZE, FORMAT JSON) ${text}`,
+                params,
+              )
+              await inner('ROLLBACK TO SAVEPOINT explained')
+              explain.plan = row!['QUERY PLAN'][0].Plan
+              explain = null
+            }
+            return inner(text, params)
+          }
+          return fn(wrapped)
+        }),
+    }
+    prisma = new PrismaService(new PrismaPg(pool), null, sql)
+    endpoints = new WebhookEndpointsRepository(prisma)
+    events = new EventsRepository(prisma)
+  })
+  afterEach(async () => {
+    await prisma.$disconnect()
+    await pool.end().catch(() => undefined)
+    await db.drop()
+  })
+
+  const q = async <T = Record<string, unknown>>(text: string, params: unknown[] = []) =>
+    (await pool.query(text, params)).rows as T[]
+  const endpoint = async (name: string) =>
+    (
+      await endpoints.create({
+        id: randomUUID(),
+        url: `http://127.0.0.1:9/${name}`,
+        eventTypes: [],
+        description: name,
+        sealedSecret: 'not used here',
+      })
+    ).id
+  /** `n` customers with `perCustomer` events each, committed as the outbox does, then relayed. */
+  const commitEvents = async (customers: string[], perCustomer: number) => {
+    await q(
+      `WITH c AS (
+         UPDATE customers SET event_sequence = event_sequence + $2::int WHERE id = ANY ($1::uuid[])
+         RETURNING id, event_sequence - $2::int AS base)
+       INSERT INTO events (id, type, customer_id, sequence, data)
+       SELECT gen_random_uuid(), 'customer.kyc.updated', c.id, c.base + s, '{}'::jsonb
+         FROM c, generate_series(1, $2::int) s ORDER BY s, c.id`,
+      [customers, perCustomer],
+    )
+    for (;;) {
+      const step = await events.relayStep(EVENTS_POLICY.relayBatch, 3 * 24 * 3600_000)
+      if (step.positioned === 0) return
+    }
+  }
+  const customers = async (n: number) =>
+    (
+      await q<{ id: string }>(
+        `INSERT INTO customers (id, align_customer_id, email, email_normalized, type, updated_at)
+         SELECT gen_random_uuid(), 'al-' || i || '-' || md5(random()::text), 'c' || i || '@example.com',
+                'c' || i || '@example.com', 'individual', now()
+           FROM generate_series(1, $1::int) i RETURNING id::text AS id`,
+        [n],
+      )
+    ).map((r) => r.id)
+  const claimAll = (limit = EVENTS_POLICY.maxInFlight) =>
+    endpoints.claim(limit, EVENTS_POLICY.maxInFlightPerEndpoint, 60_000)
+  const fail = (c: ClaimedOutbound, delayMs = 60_000) =>
+    endpoints.recordFailure(c, 500, 'answered 500', delayMs)
+
+  /** Claims and records until nothing is due: `failing`'s attempts fail (a minute's backoff), the rest succeed. */
+  const drain = async (failing: string) => {
+    for (;;) {
+      const claimed = await claimAll()
+      if (claimed.length === 0) return
+      for (const c of claimed)
+        if (c.endpointId === failing) await fail(c)
+        else await endpoints.recordDelivered(c, 200)
+    }
+  }
+
+  it("a failing endpoint's backlog does not make the claim read it: rows read stay flat as it grows", async () => {
+    const failing = await endpoint('failing')
+    const healthy = await endpoint('healthy')
+    const people = await customers(12)
+    const readAtBacklog = async () => {
+      // One new event per customer: the healthy endpoint has 12 due, the failing one holds them back.
+      await commitEvents(people, 1)
+      await q('ANALYZE event_deliveries')
+      const probe: { plan?: Plan } = {}
+      explain = probe
+      const claimed = await claimAll()
+      for (const c of claimed) await endpoints.recordDelivered(c, 200)
+      const [backlog] = await q<{ n: number }>(
+        `SELECT count(*)::int AS n FROM event_deliveries WHERE endpoint_id = $1::uuid AND status = 'pending'`,
+        [failing],
+      )
+      return { read: deliveryRowsRead(probe.plan!), backlog: backlog!.n, claimed }
+    }
+    // The failing endpoint's first events: every customer's head is tried, fails, waits a minute.
+    await commitEvents(people, 1)
+    await drain(failing)
+    const small = await readAtBacklog()
+    await commitEvents(people, 150) // 1800 more held back behind the failing heads
+    await drain(failing)
+    const big = await readAtBacklog()
+    expect(small.backlog).toBe(24)
+    expect(big.backlog).toBe(24 + 1800 + 12)
+    // The claim found the healthy endpoint's 12 new heads both times, and none of the failing one's.
+    expect(small.claimed.map((c) => c.endpointId)).toEqual(Array(12).fill(healthy))
+    expect(big.claimed.map((c) => c.endpointId)).toEqual(Array(12).fill(healthy))
+    // Flat: a claim reads the due heads (and the live leases), not the rows held behind them.
+    expect(small.read).toBeGreaterThanOrEqual(12)
+    expect(big.read).toBeLessThan(small.read + 50)
+  })
+})
