@@ -97,7 +97,7 @@ describe('outbound delivery queue (repository, PostgreSQL)', () => {
       })
     ).id
   /** `n` customers with `perCustomer` events each, committed as the outbox does, then relayed. */
-  const commitEvents = async (customers: string[], perCustomer: number) => {
+  const commitEvents = async (customers: string[], perCustomer: number, retryForMs = 3 * 24 * 3600_000) => {
     await q(
       `WITH c AS (
          UPDATE customers SET event_sequence = event_sequence + $2::int WHERE id = ANY ($1::uuid[])
@@ -108,7 +108,7 @@ describe('outbound delivery queue (repository, PostgreSQL)', () => {
       [customers, perCustomer],
     )
     for (;;) {
-      const step = await events.relayStep(EVENTS_POLICY.relayBatch, 3 * 24 * 3600_000)
+      const step = await events.relayStep(EVENTS_POLICY.relayBatch, retryForMs)
       if (step.positioned === 0) return
     }
   }
@@ -128,15 +128,31 @@ describe('outbound delivery queue (repository, PostgreSQL)', () => {
     endpoints.recordFailure(c, 500, 'answered 500', delayMs)
 
   /** Claims and records until nothing is due: `failing`'s attempts fail (a minute's backoff), the rest succeed. */
-  const drain = async (failing: string) => {
+  const drain = async (failing: string, sent: ClaimedOutbound[] = []) => {
     for (;;) {
       const claimed = await claimAll()
-      if (claimed.length === 0) return
+      if (claimed.length === 0) return sent
+      sent.push(...claimed)
       for (const c of claimed)
         if (c.endpointId === failing) await fail(c)
         else await endpoints.recordDelivered(c, 200)
     }
   }
+  /** Sequences per customer in the order they were claimed. */
+  const byCustomer = (claimed: ClaimedOutbound[]) => {
+    const m = new Map<string, number[]>()
+    for (const c of claimed)
+      m.set(c.event.customerId, [...(m.get(c.event.customerId) ?? []), c.event.sequence])
+    return m
+  }
+  /** The state of one customer's deliveries to one endpoint, by sequence. */
+  const rowsOf = async (endpointId: string, customerId: string) =>
+    q<{ sequence: number; status: string; due: boolean; waiting: boolean; leased: boolean }>(
+      `SELECT sequence, status::text AS status, coalesce(next_attempt_at <= now(), false) AS due,
+              status = 'pending' AND next_attempt_at IS NULL AS waiting, lease_until > now() AS leased
+         FROM event_deliveries WHERE endpoint_id = $1::uuid AND customer_id = $2::uuid ORDER BY sequence`,
+      [endpointId, customerId],
+    )
 
   it("a failing endpoint's backlog does not make the claim read it: rows read stay flat as it grows", async () => {
     const failing = await endpoint('failing')
@@ -160,16 +176,126 @@ describe('outbound delivery queue (repository, PostgreSQL)', () => {
     await commitEvents(people, 1)
     await drain(failing)
     const small = await readAtBacklog()
-    await commitEvents(people, 150) // 1800 more held back behind the failing heads
-    await drain(failing)
+    await commitEvents(people, 100) // 1200 more held back behind the failing heads
+    const sent = await drain(failing)
+    // The relay made each customer's 100 in one step; the healthy endpoint got them one by one, in order.
+    const healthyOrder = byCustomer(sent.filter((c) => c.endpointId === healthy))
+    expect(healthyOrder.size).toBe(12)
+    for (const seqs of healthyOrder.values())
+      expect(seqs).toEqual(Array.from({ length: 100 }, (_, i) => i + 3))
     const big = await readAtBacklog()
     expect(small.backlog).toBe(24)
-    expect(big.backlog).toBe(24 + 1800 + 12)
+    expect(big.backlog).toBe(24 + 1200 + 12)
     // The claim found the healthy endpoint's 12 new heads both times, and none of the failing one's.
     expect(small.claimed.map((c) => c.endpointId)).toEqual(Array(12).fill(healthy))
     expect(big.claimed.map((c) => c.endpointId)).toEqual(Array(12).fill(healthy))
     // Flat: a claim reads the due heads (and the live leases), not the rows held behind them.
+    // (The claim before the heads read 15204 rows at a backlog of 3036, 144 at 24.)
     expect(small.read).toBeGreaterThanOrEqual(12)
     expect(big.read).toBeLessThan(small.read + 50)
+    expect(big.read).toBeLessThan(200)
+  })
+
+  it('a head that fails for good releases the next; a re-queued one goes first again, after a send in flight', async () => {
+    const ep = await endpoint('one')
+    const [c] = (await customers(1)) as [string]
+    // Sequences 1-3, retried for 1 ms only: every failure is for good.
+    await commitEvents([c], 3, 1)
+    expect((await rowsOf(ep, c)).map((r) => [r.sequence, r.due, r.waiting])).toEqual([
+      [1, true, false],
+      [2, false, true],
+      [3, false, true],
+    ])
+    const [first] = await claimAll()
+    expect(first!.event.sequence).toBe(1)
+    expect(await claimAll()).toEqual([]) // 2 waits while 1 is in flight
+    expect(await fail(first!, 10)).toBe('failed')
+    const [second] = await claimAll() // released by 1 failing for good
+    expect(second!.event.sequence).toBe(2)
+    await endpoints.recordDelivered(second!, 200)
+    const [third] = await claimAll()
+    expect(third!.event.sequence).toBe(3)
+    await q(`UPDATE event_deliveries SET retry_until = now() + interval '1 hour' WHERE event_id = $1::uuid`, [
+      third!.event.id,
+    ])
+    expect(await fail(third!, 60_000)).toBe('pending') // 3 retries in a minute
+    await commitEvents([c], 1) // 4 waits behind 3
+
+    // Re-queued while 3 is waiting for its retry: 1 is the earliest pending, so it goes first, now;
+    // 3 waits behind it again (as 4 does).
+    expect(await endpoints.requeue(ep, first!.event.id, 60_000)).toBe('requeued')
+    expect((await rowsOf(ep, c)).map((r) => [r.sequence, r.status, r.due, r.waiting])).toEqual([
+      [1, 'pending', true, false],
+      [2, 'delivered', false, false],
+      [3, 'pending', false, true],
+      [4, 'pending', false, true],
+    ])
+    const order: number[] = []
+    for (;;) {
+      const claimed = await claimAll()
+      if (claimed.length === 0) break
+      expect(claimed).toHaveLength(1) // one customer: one at a time
+      order.push(claimed[0]!.event.sequence)
+      await endpoints.recordDelivered(claimed[0]!, 200)
+    }
+    expect(order).toEqual([1, 3, 4])
+
+    // Re-queued while the customer has a send in flight: nothing else moves until that send ends.
+    await q(
+      `UPDATE event_deliveries SET status = 'failed', next_attempt_at = NULL WHERE event_id = $1::uuid`,
+      [first!.event.id],
+    )
+    await commitEvents([c], 2) // 5 (head) and 6
+    const [fifth] = await claimAll()
+    expect(fifth!.event.sequence).toBe(5)
+    expect(await endpoints.requeue(ep, first!.event.id, 60_000)).toBe('requeued')
+    expect(await claimAll()).toEqual([]) // 5 is in flight: 1 waits
+    expect(await fail(fifth!, 10)).toBe('pending') // 5 fails: it waits behind 1 now, and 1 is released
+    expect(
+      (await rowsOf(ep, c)).filter((r) => r.status === 'pending').map((r) => [r.sequence, r.waiting]),
+    ).toEqual([
+      [1, false],
+      [5, true],
+      [6, true],
+    ])
+    const rest: number[] = []
+    for (;;) {
+      const claimed = await claimAll()
+      if (claimed.length === 0) break
+      rest.push(...claimed.map((x) => x.event.sequence))
+      for (const x of claimed) await endpoints.recordDelivered(x, 200)
+    }
+    expect(rest).toEqual([1, 5, 6])
+  })
+
+  it('fan-out racing heads that end never leaves a delivery waiting behind no head', async () => {
+    const ep = await endpoint('racing')
+    const people = await customers(4)
+    let committing = true
+    const delivered: ClaimedOutbound[] = []
+    const committer = (async () => {
+      for (let i = 0; i < 60; i++) await commitEvents(people, 1)
+      committing = false
+    })()
+    // Two workers, each claiming and recording as fast as it can while the relay fans out.
+    const worker = async () => {
+      for (let idle = 0; committing || idle < 3;) {
+        const claimed = await claimAll(4)
+        idle = claimed.length === 0 ? idle + 1 : 0
+        for (const c of claimed) {
+          await endpoints.recordDelivered(c, 200)
+          delivered.push(c)
+        }
+      }
+    }
+    await Promise.all([committer, worker(), worker()])
+    const [left] = await q<{ pending: number }>(
+      `SELECT count(*)::int AS pending FROM event_deliveries WHERE endpoint_id = $1::uuid AND status = 'pending'`,
+      [ep],
+    )
+    expect(left!.pending).toBe(0)
+    expect(delivered).toHaveLength(4 * 60)
+    for (const seqs of byCustomer(delivered).values())
+      expect(seqs).toEqual(Array.from({ length: 60 }, (_, i) => i + 1))
   })
 })
