@@ -122,7 +122,7 @@ describe('outbound delivery queue (repository, PostgreSQL)', () => {
         [n],
       )
     ).map((r) => r.id)
-  const claimAll = (limit = EVENTS_POLICY.maxInFlight) =>
+  const claimAll = (limit: number = EVENTS_POLICY.maxInFlight) =>
     endpoints.claim(limit, EVENTS_POLICY.maxInFlightPerEndpoint, 60_000)
   const fail = (c: ClaimedOutbound, delayMs = 60_000) =>
     endpoints.recordFailure(c, 500, 'answered 500', delayMs)

@@ -18,8 +18,7 @@ UPDATE "event_deliveries" d
      OR (w.rn > 1 AND d.next_attempt_at IS NOT NULL AND (d.lease_until IS NULL OR d.lease_until <= now())));
 
 -- The heads (the only pending deliveries with a next attempt), per endpoint by when they are due:
--- the claim reads these, never the deliveries waiting behind them.
+-- the claim reads these, never the deliveries waiting behind them. A leased head keeps the
+-- next_attempt_at it was claimed at (in the past), so the live leases are found here too; nothing
+-- indexes lease_until, so a claim's update stays eligible for HOT.
 CREATE INDEX "event_deliveries_heads_idx" ON "event_deliveries"("endpoint_id", "next_attempt_at", "position") WHERE (status = 'pending' AND next_attempt_at IS NOT NULL);
-
--- Live (and expired, not yet re-claimed) leases per endpoint: the per-endpoint in-flight bound.
-CREATE INDEX "event_deliveries_leases_idx" ON "event_deliveries"("endpoint_id", "lease_until") WHERE (status = 'pending' AND lease_until IS NOT NULL);

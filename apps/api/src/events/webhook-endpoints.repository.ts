@@ -227,9 +227,10 @@ export class WebhookEndpointsRepository {
    * strictly in `sequence` order while other customers' flow on. A head is due when its endpoint is
    * enabled, its next attempt has come and no live lease holds it. At most `perEndpoint` are in
    * flight per endpoint, counting live leases held anywhere: a slow or dead endpoint cannot take all
-   * of the instance's slots. Per endpoint it reads its live leases and then at most as many due
-   * heads as it has free slots, through partial indexes (heads, leases): never the deliveries
-   * waiting behind a failing head, however many. Nothing is held once this returns; the lease
+   * of the instance's slots. Per endpoint it reads its due heads to count the live leases (a leased
+   * head keeps the past next attempt it was claimed at; only an endpoint at its bound has more due
+   * heads than leases) and then at most as many as it has free slots, through the partial index on
+   * heads: never the deliveries waiting behind a failing head, however many. Nothing is held once this returns; the lease
    * (lease_until) and the incremented `attempts` stand for the claim.
    */
   async claim(limit: number, perEndpoint: number, leaseMs: number): Promise<ClaimedOutbound[]> {
@@ -246,7 +247,8 @@ export class WebhookEndpointsRepository {
         `WITH free AS (
            SELECT ep.id, least($1::int, $2::int - (
                     SELECT count(*)::int FROM event_deliveries l
-                     WHERE l.endpoint_id = ep.id AND l.status = 'pending' AND l.lease_until > now())) AS n
+                     WHERE l.endpoint_id = ep.id AND l.status = 'pending' AND l.next_attempt_at <= now()
+                       AND l.lease_until > now())) AS n
              FROM webhook_endpoints ep WHERE ep.status = 'enabled'
          ), due AS (
            SELECT h.endpoint_id, h.event_id,
