@@ -298,4 +298,16 @@ describe('outbound delivery queue (repository, PostgreSQL)', () => {
     for (const seqs of byCustomer(delivered).values())
       expect(seqs).toEqual(Array.from({ length: 60 }, (_, i) => i + 1))
   })
+
+  it('retention deleting an event whose delivery is the head releases the next', async () => {
+    const ep = await endpoint('kept')
+    const [c] = (await customers(1)) as [string]
+    await commitEvents([c], 2)
+    await q(
+      `UPDATE events SET created_at = now() - interval '40 days' WHERE customer_id = $1::uuid AND sequence = 1`,
+      [c],
+    )
+    expect(await events.deleteOlderThan(new Date(Date.now() - 30 * 86_400_000), 100)).toBe(1)
+    expect((await rowsOf(ep, c)).map((r) => [r.sequence, r.due, r.waiting])).toEqual([[2, true, false]])
+  })
 })
