@@ -300,15 +300,19 @@ export class WebhookEndpointsRepository {
   async recordDelivered(c: ClaimedOutbound, status: number): Promise<void> {
     await this.prisma.sql.transaction(async (sql) => {
       await sql('SELECT pg_advisory_xact_lock_shared($1::bigint)', [FANOUT_LOCK])
-      const ended = await sql(
-        `UPDATE event_deliveries
+      // Its snapshot is taken under the lock, so `behind` sees every delivery made behind this one.
+      const ended = await sql<{ behind: boolean }>(
+        `UPDATE event_deliveries d
             SET status = 'delivered', delivered_at = now(), last_status_code = $3, last_error = NULL,
                 next_attempt_at = NULL, lease_until = NULL
-          WHERE endpoint_id = $1::uuid AND event_id = $2::uuid AND status = 'pending'
-      RETURNING 1`,
+          WHERE d.endpoint_id = $1::uuid AND d.event_id = $2::uuid AND d.status = 'pending'
+      RETURNING EXISTS (
+                  SELECT 1 FROM event_deliveries n
+                   WHERE n.endpoint_id = d.endpoint_id AND n.customer_id = d.customer_id
+                     AND n.status = 'pending' AND n.event_id <> d.event_id) AS behind`,
         [c.endpointId, c.event.id, status],
       )
-      if (ended.length > 0) await sql(RELEASE_NEXT, [[c.endpointId], [c.event.customerId]])
+      if (ended[0]?.behind) await sql(RELEASE_NEXT, [[c.endpointId], [c.event.customerId]])
     })
   }
 
