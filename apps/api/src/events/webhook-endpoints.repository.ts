@@ -230,8 +230,8 @@ export class WebhookEndpointsRepository {
    * of the instance's slots. Per endpoint it reads its due heads to count the live leases (a leased
    * head keeps the past next attempt it was claimed at; only an endpoint at its bound has more due
    * heads than leases) and then at most as many as it has free slots, through the partial index on
-   * heads: never the deliveries waiting behind a failing head, however many. Nothing is held once this returns; the lease
-   * (lease_until) and the incremented `attempts` stand for the claim.
+   * heads: never the deliveries waiting behind a failing head, however many. Nothing is held once
+   * this returns; the lease (lease_until) and the incremented `attempts` stand for the claim.
    */
   async claim(limit: number, perEndpoint: number, leaseMs: number): Promise<ClaimedOutbound[]> {
     return this.prisma.sql.transaction(async (sql) => {
