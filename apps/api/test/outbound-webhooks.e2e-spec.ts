@@ -37,6 +37,7 @@ describe('outbound webhooks (e2e)', () => {
       attempts: number
       lastStatusCode: number | null
       lastError: string | null
+      nextAttemptAt: string | null
     }[]
   const changeKyc = async (
     svc: ServiceProcess,
@@ -189,6 +190,43 @@ describe('outbound webhooks (e2e)', () => {
       .set(AUTH)
       .expect(404)
     expect(missing.body.code).toBe('endpoint_delivery_not_found')
+  })
+
+  it("a customer's next event waits (no next attempt) while the one before is retried, and goes once that one failed for good", async () => {
+    const svc = await f.start({ EVENT_WEBHOOK_RETRY_BASE: '100ms', EVENT_WEBHOOK_RETRY_FOR: '3s' })
+    const ep = await register(svc)
+    let failFirst = true
+    receiver.answer = (r) => (failFirst && JSON.parse(r.body).sequence === 1 ? 500 : 200)
+    const c = await createCustomer(svc.url, 'released@example.com')
+    await changeKyc(svc, c, PENDING)
+    const waiting = await eventually('the second one made', async () => {
+      const items = await deliveries(svc, ep.id)
+      return items.length === 2 && items
+    })
+    // Newest first: sequence 2 waits behind 1, which is being retried.
+    expect(waiting.map((d) => [d.status, d.nextAttemptAt === null])).toEqual([
+      ['pending', true],
+      ['pending', false],
+    ])
+    expect(receiver.events().some((e) => e.sequence === 2)).toBe(false)
+    const [second, first] = await eventually('2 delivered once 1 failed for good', async () => {
+      const items = await deliveries(svc, ep.id)
+      return items[0]!.status === 'delivered' && items
+    })
+    expect(first).toMatchObject({ status: 'failed', lastStatusCode: 500 })
+    expect(second).toMatchObject({ status: 'delivered', nextAttemptAt: null })
+    const seen = receiver.events().map((e) => e.sequence)
+    expect(seen.indexOf(2)).toBe(seen.length - 1) // 2 went after every attempt at 1
+    // Re-queued, 1 goes too (after 2, which had already gone).
+    failFirst = false
+    await request(svc.url)
+      .post(`/v1/webhook-endpoints/${ep.id}/deliveries/${first!.eventId}/retry`)
+      .set(AUTH)
+      .expect(202)
+    await eventually(
+      '1 delivered after the retry',
+      async () => (await deliveries(svc, ep.id))[1]!.status === 'delivered',
+    )
   })
 
   it('signs with both secrets for a while after a rotation', async () => {
@@ -366,20 +404,34 @@ describe('outbound webhooks (e2e)', () => {
   })
 
   it('a dead endpoint does not slow a healthy one', async () => {
-    const svc = await f.start({ EVENT_WEBHOOK_TIMEOUT: '5s' })
+    // No attempt at the dead endpoint ends within the test (its timeout is a minute), so what is
+    // checked is causal, not a wall-clock bound a loaded machine can miss: the healthy endpoint had
+    // everything while the dead one's sends all still hung, in its own BOUND slots.
+    const svc = await f.start({ EVENT_WEBHOOK_TIMEOUT: '60s' })
     const dead = await Receiver.start()
     dead.answer = () => 'hang'
     try {
-      await register(svc, { url: dead.url })
+      const deadEp = await register(svc, { url: dead.url })
       const healthy = await register(svc)
-      const started = Date.now()
       await Promise.all(
         Array.from({ length: BOUND + 4 }, (_, i) => createCustomer(svc.url, `healthy${i}@example.com`)),
       )
-      await eventually('healthy endpoint served', async () => receiver.received.length === BOUND + 4)
-      expect(Date.now() - started).toBeLessThan(4_000) // well before the dead one's first timeout
-      expect(dead.received.length).toBe(BOUND) // the dead endpoint holds only its own slots
-      expect((await deliveries(svc, healthy.id, { status: 'delivered' })).length).toBe(BOUND + 4)
+      await eventually('healthy endpoint served', async () => receiver.received.length === BOUND + 4, 30_000)
+      // Recorded a moment after the answer: waited for, not raced.
+      await eventually(
+        'healthy deliveries recorded',
+        async () => (await deliveries(svc, healthy.id, { status: 'delivered' })).length === BOUND + 4,
+      )
+      // Meanwhile the dead endpoint: BOUND sends hanging (claimed once, nothing recorded), the rest
+      // waiting for one of its slots, not for anybody else's.
+      const atDead = await deliveries(svc, deadEp.id)
+      expect(atDead.map((d) => [d.status, d.attempts, d.lastError]).sort()).toEqual([
+        ...Array.from({ length: 4 }, () => ['pending', 0, null]),
+        ...Array.from({ length: BOUND }, () => ['pending', 1, null]),
+      ])
+      await eventually('the dead endpoint has its sends', async () => dead.received.length === BOUND)
+      await sleep(300)
+      expect(dead.received.length).toBe(BOUND) // and no more: the dead endpoint holds only its own slots
     } finally {
       await dead.stop()
     }

@@ -24,6 +24,33 @@ export const DELIVERIES_CHANNEL = 'align_kyc_event_deliveries'
 const RELAY_LOCK = 1_702_017_001
 /** Any constant: one retention run at a time over all instances. */
 const RETENTION_LOCK = 1_702_017_003
+/**
+ * Any constant. The relay's fan-out takes it exclusively, every statement that ends a delivery or
+ * re-queues one takes it shared (webhook-endpoints.repository.ts): whether a new delivery waits
+ * behind a pending one is then decided on a snapshot where no head is ending at the same time, so
+ * an ending head always sees the deliveries made behind it (and releases the next).
+ */
+export const FANOUT_LOCK = 1_702_017_004
+
+/**
+ * Releases the next delivery of each (endpoint, customer) pair in `$1`/`$2` (uuid arrays): the
+ * earliest pending one gets its next attempt now, when it is waiting and the pair has no head (a
+ * pending delivery with a next attempt) any more. Run under FANOUT_LOCK (shared), after the
+ * statement that ended a head, so it sees every delivery the relay made behind it.
+ */
+export const RELEASE_NEXT = `
+  UPDATE event_deliveries d SET next_attempt_at = now()
+    FROM (SELECT DISTINCT p.endpoint_id, p.customer_id
+            FROM unnest($1::uuid[], $2::uuid[]) AS p(endpoint_id, customer_id)) p
+    CROSS JOIN LATERAL (
+      SELECT n.event_id FROM event_deliveries n
+       WHERE n.endpoint_id = p.endpoint_id AND n.customer_id = p.customer_id AND n.status = 'pending'
+       ORDER BY n.sequence LIMIT 1) n
+   WHERE d.endpoint_id = p.endpoint_id AND d.event_id = n.event_id AND d.next_attempt_at IS NULL
+     AND NOT EXISTS (
+       SELECT 1 FROM event_deliveries h
+        WHERE h.endpoint_id = p.endpoint_id AND h.customer_id = p.customer_id
+          AND h.status = 'pending' AND h.next_attempt_at IS NOT NULL)`
 
 const EVENT_COLUMNS = `e.id::text AS id, e.type, e.customer_id::text AS "customerId", e.sequence, e.data,
   e.created_at AS "createdAt", e.position::text AS position`
@@ -56,6 +83,9 @@ export class EventsRepository {
    * insertion order (a customer's in `sequence` order) from the feed's counter, and fans each one
    * out as a pending delivery to every enabled endpoint that takes its type (retried for `retryForMs`). Returns how many
    * events were positioned and how many deliveries made (a delivery notification is sent then).
+   * A delivery is due at once only when it is its customer's first pending one for that endpoint
+   * (the head); the others wait (next_attempt_at null) until the one before them ends. That is
+   * decided under FANOUT_LOCK, so no head ends unseen meanwhile.
    *
    * Why this cannot skip: a poller has seen position p only after the relay step that assigned it
    * committed; every later step commits after it and numbers above it. An event committed late is
@@ -79,11 +109,17 @@ export class EventsRepository {
         [limit],
       )
       if (positioned.length === 0) return { positioned: 0, deliveries: 0 }
+      await sql('SELECT pg_advisory_xact_lock($1::bigint)', [FANOUT_LOCK])
       const made = await sql<{ n: number }>(
         `WITH d AS (
            INSERT INTO event_deliveries
              (endpoint_id, event_id, customer_id, sequence, position, next_attempt_at, retry_until)
-           SELECT ep.id, e.id, e.customer_id, e.sequence, e.position, now(),
+           SELECT ep.id, e.id, e.customer_id, e.sequence, e.position,
+                  CASE WHEN row_number() OVER (PARTITION BY ep.id, e.customer_id ORDER BY e.sequence) = 1
+                        AND NOT EXISTS (
+                          SELECT 1 FROM event_deliveries p
+                           WHERE p.endpoint_id = ep.id AND p.customer_id = e.customer_id AND p.status = 'pending')
+                       THEN now() END,
                   now() + $2::bigint * interval '1 millisecond'
              FROM events e
              JOIN webhook_endpoints ep
@@ -114,15 +150,24 @@ export class EventsRepository {
           RETENTION_LOCK,
         ])
         if (!lock?.ok) return null
-        const rows = await sql<{ n: number }>(
-          `WITH d AS (
-             DELETE FROM events WHERE id IN (
-               SELECT id FROM events WHERE created_at < $1::timestamptz ORDER BY created_at LIMIT $2::int)
-             RETURNING 1)
-           SELECT count(*)::int AS n FROM d`,
+        // A pending delivery deleted with its event (one re-queued after the retention period) may
+        // be a head: the next one of its customer for that endpoint is released after.
+        await sql('SELECT pg_advisory_xact_lock_shared($1::bigint)', [FANOUT_LOCK])
+        const rows = await sql<{ n: number; endpoints: string[]; customers: string[] }>(
+          `WITH gone AS (
+             SELECT id FROM events WHERE created_at < $1::timestamptz ORDER BY created_at LIMIT $2::int
+           ), heads AS (
+             SELECT DISTINCT endpoint_id, customer_id FROM event_deliveries
+              WHERE event_id IN (SELECT id FROM gone) AND status = 'pending'
+           ), d AS (DELETE FROM events WHERE id IN (SELECT id FROM gone) RETURNING 1)
+           SELECT (SELECT count(*)::int FROM d) AS n,
+                  array(SELECT endpoint_id::text FROM heads ORDER BY endpoint_id, customer_id) AS endpoints,
+                  array(SELECT customer_id::text FROM heads ORDER BY endpoint_id, customer_id) AS customers`,
           [cutoff, batch],
         )
-        return rows[0]?.n ?? 0
+        const r = rows[0]
+        if (r && r.endpoints.length > 0) await sql(RELEASE_NEXT, [r.endpoints, r.customers])
+        return r?.n ?? 0
       })
       if (n === null) return total > 0 ? total : null
       total += n

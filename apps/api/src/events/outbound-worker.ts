@@ -17,6 +17,9 @@ import { WebhookEndpointsRepository, type ClaimedOutbound } from './webhook-endp
  * (delivery-worker.ts), extended: a short transaction claims due deliveries with a lease
  * (WebhookEndpointsRepository.claim: per-customer order, per-endpoint bound), each POST then runs
  * with no connection or transaction held, and a second short statement records the outcome.
+ * A delivery that ends (delivered, or failed for good) releases the customer's next one for that
+ * endpoint in the statement that records it; the first round also releases any left waiting behind
+ * no head (WebhookEndpointsRepository.releaseOrphaned).
  * Every delivery runs on its own: a claim round never waits for the sends it started, and each one
  * that ends frees its slot and starts a round, so a slow endpoint holds at most
  * EVENTS_POLICY.maxInFlightPerEndpoint of the instance's EVENTS_POLICY.maxInFlight slots.
@@ -33,6 +36,7 @@ export class OutboundWorker implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly leaseMs: number
   private timer: NodeJS.Timeout | null = null
   private stopped = false
+  private orphansReleased = false
 
   constructor(
     private readonly endpoints: WebhookEndpointsRepository,
@@ -71,6 +75,11 @@ export class OutboundWorker implements OnApplicationBootstrap, OnModuleDestroy {
   private async claimRound(): Promise<void> {
     const free = EVENTS_POLICY.maxInFlight - this.inFlight.size
     if (this.stopped || free <= 0) return
+    if (!this.orphansReleased) {
+      const released = await this.endpoints.releaseOrphaned()
+      if (released > 0) this.logger.log(`released ${released} deliveries left waiting behind no head`)
+      this.orphansReleased = true
+    }
     const claimed = await this.endpoints.claim(free, EVENTS_POLICY.maxInFlightPerEndpoint, this.leaseMs)
     this.outage.succeeded()
     for (const c of claimed) {

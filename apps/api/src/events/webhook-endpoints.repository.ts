@@ -2,7 +2,7 @@ import { generatedKey } from '../database/generated-keys.js'
 import { Injectable } from '@nestjs/common'
 import { PrismaService } from '../database/prisma.service.js'
 import type { EventType } from './outbox.js'
-import type { EventRecord } from './events.repository.js'
+import { FANOUT_LOCK, RELEASE_NEXT, type EventRecord } from './events.repository.js'
 
 export type EndpointStatus = 'enabled' | 'disabled'
 export type OutboundStatus = 'pending' | 'delivered' | 'failed'
@@ -104,6 +104,9 @@ export class WebhookEndpointsRepository {
    */
   async update(id: string, p: EndpointPatch): Promise<EndpointRecord | null> {
     return this.prisma.sql.transaction(async (sql) => {
+      // Not beside a fan-out: it sees the endpoint disabled and makes nothing, or its deliveries are
+      // committed before these are failed.
+      if (p.status !== undefined) await sql('SELECT pg_advisory_xact_lock_shared($1::bigint)', [FANOUT_LOCK])
       const params: unknown[] = [id]
       const sets = ['updated_at = now()']
       if (p.url !== undefined) sets.push(`url = $${params.push(p.url)}`)
@@ -168,8 +171,12 @@ export class WebhookEndpointsRepository {
   }
 
   /**
-   * Re-queues a failed delivery: due now, with a fresh retry window of `retryForMs`. `attempts` is
-   * kept (the fencing token). `not_retryable` for a pending or delivered one.
+   * Re-queues a failed delivery with a fresh retry window of `retryForMs`; `attempts` is kept (the
+   * fencing token). `not_retryable` for a pending or delivered one. Its customer's pending deliveries
+   * to the endpoint go in `sequence` order again: the earliest of them (this one, unless an earlier
+   * one is pending too) becomes the head, due now, and a later head waits behind it again. While one
+   * of them is in flight (a live lease) nothing moves: this one waits, and is released when that
+   * send ends (recordDelivered, recordFailure).
    */
   async requeue(
     endpointId: string,
@@ -177,8 +184,9 @@ export class WebhookEndpointsRepository {
     retryForMs: number,
   ): Promise<'requeued' | 'not_found' | 'not_retryable'> {
     return this.prisma.sql.transaction(async (sql) => {
-      const rows = await sql<{ status: OutboundStatus }>(
-        `SELECT status::text AS status FROM event_deliveries
+      await sql('SELECT pg_advisory_xact_lock_shared($1::bigint)', [FANOUT_LOCK])
+      const rows = await sql<{ status: OutboundStatus; customerId: string }>(
+        `SELECT status::text AS status, customer_id::text AS "customerId" FROM event_deliveries
           WHERE endpoint_id = $1::uuid AND event_id = $2::uuid FOR UPDATE`,
         [endpointId, eventId],
       )
@@ -186,10 +194,26 @@ export class WebhookEndpointsRepository {
       if (rows[0].status !== 'failed') return 'not_retryable'
       await sql(
         `UPDATE event_deliveries
-            SET status = 'pending', next_attempt_at = now(), lease_until = NULL,
+            SET status = 'pending', next_attempt_at = NULL, lease_until = NULL,
                 retry_until = now() + $3::bigint * interval '1 millisecond'
           WHERE endpoint_id = $1::uuid AND event_id = $2::uuid`,
         [endpointId, eventId, retryForMs],
+      )
+      await sql(
+        `WITH q AS (
+           SELECT endpoint_id, event_id, next_attempt_at, row_number() OVER (ORDER BY sequence) AS rn
+             FROM event_deliveries
+            WHERE endpoint_id = $1::uuid AND customer_id = $2::uuid AND status = 'pending'
+         )
+         UPDATE event_deliveries d SET next_attempt_at = CASE WHEN q.rn = 1 THEN now() END
+           FROM q
+          WHERE d.endpoint_id = q.endpoint_id AND d.event_id = q.event_id
+            AND ((q.rn = 1 AND q.next_attempt_at IS NULL) OR (q.rn > 1 AND q.next_attempt_at IS NOT NULL))
+            AND NOT EXISTS (
+              SELECT 1 FROM event_deliveries l
+               WHERE l.endpoint_id = $1::uuid AND l.customer_id = $2::uuid AND l.status = 'pending'
+                 AND l.lease_until > now())`,
+        [endpointId, rows[0].customerId],
       )
       return 'requeued'
     })
@@ -197,13 +221,17 @@ export class WebhookEndpointsRepository {
 
   /**
    * Claims up to `limit` due deliveries for `leaseMs`, in one short transaction, taken one claimer
-   * at a time over all instances (an advisory lock; claims take a few ms). A delivery is due when
-   * its endpoint is enabled, its next attempt has come, no live lease holds it, and no earlier
-   * event of the same customer is still pending for the same endpoint (so a customer's events go
-   * out strictly in `sequence` order, while other customers' flow on). At most `perEndpoint` are in
+   * at a time over all instances (an advisory lock; claims take a few ms). Only heads can be due: of
+   * a customer's pending deliveries to an endpoint, only the earliest has a next attempt (the relay
+   * makes the others wait, and releases the next when one ends), so a customer's events go out
+   * strictly in `sequence` order while other customers' flow on. A head is due when its endpoint is
+   * enabled, its next attempt has come and no live lease holds it. At most `perEndpoint` are in
    * flight per endpoint, counting live leases held anywhere: a slow or dead endpoint cannot take all
-   * of the instance's slots. Nothing is held once this returns; the lease (lease_until) and the
-   * incremented `attempts` stand for the claim.
+   * of the instance's slots. Per endpoint it reads its due heads to count the live leases (a leased
+   * head keeps the past next attempt it was claimed at; only an endpoint at its bound has more due
+   * heads than leases) and then at most as many as it has free slots, through the partial index on
+   * heads: never the deliveries waiting behind a failing head, however many. Nothing is held once
+   * this returns; the lease (lease_until) and the incremented `attempts` stand for the claim.
    */
   async claim(limit: number, perEndpoint: number, leaseMs: number): Promise<ClaimedOutbound[]> {
     return this.prisma.sql.transaction(async (sql) => {
@@ -216,24 +244,22 @@ export class WebhookEndpointsRepository {
         attempts: number
       } & { [K in keyof EventRecord as `e_${K}`]: EventRecord[K] }
       const rows = await sql<Row>(
-        `WITH inflight AS (
-           SELECT endpoint_id, count(*)::int AS n FROM event_deliveries
-            WHERE status = 'pending' AND lease_until > now() GROUP BY endpoint_id
+        `WITH free AS (
+           SELECT ep.id, least($1::int, $2::int - (
+                    SELECT count(*)::int FROM event_deliveries l
+                     WHERE l.endpoint_id = ep.id AND l.status = 'pending' AND l.next_attempt_at <= now()
+                       AND l.lease_until > now())) AS n
+             FROM webhook_endpoints ep WHERE ep.status = 'enabled'
          ), due AS (
-           SELECT d.endpoint_id, d.event_id,
-                  row_number() OVER (PARTITION BY d.endpoint_id ORDER BY d.next_attempt_at, d.position) AS rn
-             FROM event_deliveries d
-             JOIN webhook_endpoints ep ON ep.id = d.endpoint_id AND ep.status = 'enabled'
-            WHERE d.status = 'pending' AND d.next_attempt_at <= now()
-              AND (d.lease_until IS NULL OR d.lease_until <= now())
-              AND NOT EXISTS (
-                SELECT 1 FROM event_deliveries p
-                 WHERE p.endpoint_id = d.endpoint_id AND p.customer_id = d.customer_id
-                   AND p.sequence < d.sequence AND p.status = 'pending')
+           SELECT h.endpoint_id, h.event_id,
+                  row_number() OVER (PARTITION BY h.endpoint_id ORDER BY h.next_attempt_at, h.position) AS rn
+             FROM free CROSS JOIN LATERAL (
+               SELECT d.endpoint_id, d.event_id, d.next_attempt_at, d.position FROM event_deliveries d
+                WHERE d.endpoint_id = free.id AND d.status = 'pending' AND d.next_attempt_at <= now()
+                  AND (d.lease_until IS NULL OR d.lease_until <= now())
+                ORDER BY d.next_attempt_at, d.position LIMIT greatest(free.n, 0)) h
          ), picked AS (
-           SELECT due.endpoint_id, due.event_id FROM due LEFT JOIN inflight i ON i.endpoint_id = due.endpoint_id
-            WHERE due.rn <= $2::int - coalesce(i.n, 0)
-            ORDER BY due.rn LIMIT $1::int
+           SELECT endpoint_id, event_id FROM due ORDER BY rn LIMIT $1::int
          )
          UPDATE event_deliveries d
             SET attempts = d.attempts + 1, lease_until = now() + $3::int * interval '1 millisecond'
@@ -267,22 +293,34 @@ export class WebhookEndpointsRepository {
   }
 
   /**
-   * Records a 2xx. Not fenced by `attempts`: the endpoint has the event whoever holds the claim now
-   * (a slower claimant that also sends it does so with the same webhook-id).
+   * Records a 2xx and releases the customer's next delivery to the endpoint. Not fenced by
+   * `attempts`: the endpoint has the event whoever holds the claim now (a slower claimant that also
+   * sends it does so with the same webhook-id).
    */
   async recordDelivered(c: ClaimedOutbound, status: number): Promise<void> {
-    await this.prisma.sql.query(
-      `UPDATE event_deliveries
-          SET status = 'delivered', delivered_at = now(), last_status_code = $3, last_error = NULL,
-              next_attempt_at = NULL, lease_until = NULL
-        WHERE endpoint_id = $1::uuid AND event_id = $2::uuid AND status = 'pending'`,
-      [c.endpointId, c.event.id, status],
-    )
+    await this.prisma.sql.transaction(async (sql) => {
+      await sql('SELECT pg_advisory_xact_lock_shared($1::bigint)', [FANOUT_LOCK])
+      // Its snapshot is taken under the lock, so `behind` sees every delivery made behind this one.
+      const ended = await sql<{ behind: boolean }>(
+        `UPDATE event_deliveries d
+            SET status = 'delivered', delivered_at = now(), last_status_code = $3, last_error = NULL,
+                next_attempt_at = NULL, lease_until = NULL
+          WHERE d.endpoint_id = $1::uuid AND d.event_id = $2::uuid AND d.status = 'pending'
+      RETURNING EXISTS (
+                  SELECT 1 FROM event_deliveries n
+                   WHERE n.endpoint_id = d.endpoint_id AND n.customer_id = d.customer_id
+                     AND n.status = 'pending' AND n.event_id <> d.event_id) AS behind`,
+        [c.endpointId, c.event.id, status],
+      )
+      if (ended[0]?.behind) await sql(RELEASE_NEXT, [[c.endpointId], [c.event.customerId]])
+    })
   }
 
   /**
    * Records a failed attempt (fenced by the claim): pending again after `delayMs`, or `failed` when
-   * that would be past its retry window. Null when the claim was lost.
+   * that would be past its retry window, which releases the customer's next delivery to the
+   * endpoint. Pending behind an earlier one instead when that was re-queued meanwhile (which then
+   * goes next). Null when the claim was lost.
    */
   async recordFailure(
     c: ClaimedOutbound,
@@ -290,18 +328,56 @@ export class WebhookEndpointsRepository {
     error: string,
     delayMs: number,
   ): Promise<OutboundStatus | null> {
-    const rows = await this.prisma.sql.query<{ status: OutboundStatus }>(
-      `WITH next AS (SELECT now() + $5::int * interval '1 millisecond' AS at)
-       UPDATE event_deliveries
-          SET last_status_code = $3, last_error = $4, lease_until = NULL,
-              status = CASE WHEN next.at > retry_until THEN 'failed'::"EventDeliveryStatus" ELSE 'pending' END,
-              next_attempt_at = CASE WHEN next.at > retry_until THEN NULL ELSE next.at END
-         FROM next
-        WHERE endpoint_id = $1::uuid AND event_id = $2::uuid AND status = 'pending' AND attempts = $6::int
-    RETURNING status::text AS status`,
-      [c.endpointId, c.event.id, status, error, Math.round(delayMs), c.attempts],
-    )
-    return rows[0]?.status ?? null
+    return this.prisma.sql.transaction(async (sql) => {
+      await sql('SELECT pg_advisory_xact_lock_shared($1::bigint)', [FANOUT_LOCK])
+      const rows = await sql<{ status: OutboundStatus; waiting: boolean }>(
+        `WITH next AS (SELECT now() + $5::int * interval '1 millisecond' AS at)
+         UPDATE event_deliveries d
+            SET last_status_code = $3, last_error = $4, lease_until = NULL,
+                status = CASE WHEN next.at > d.retry_until THEN 'failed'::"EventDeliveryStatus" ELSE 'pending' END,
+                next_attempt_at = CASE
+                  WHEN next.at > d.retry_until THEN NULL
+                  WHEN EXISTS (
+                    SELECT 1 FROM event_deliveries b
+                     WHERE b.endpoint_id = d.endpoint_id AND b.customer_id = d.customer_id
+                       AND b.status = 'pending' AND b.sequence < d.sequence) THEN NULL
+                  ELSE next.at END
+           FROM next
+          WHERE d.endpoint_id = $1::uuid AND d.event_id = $2::uuid AND d.status = 'pending' AND d.attempts = $6::int
+      RETURNING d.status::text AS status, d.next_attempt_at IS NULL AS waiting`,
+        [c.endpointId, c.event.id, status, error, Math.round(delayMs), c.attempts],
+      )
+      const r = rows[0]
+      if (r?.waiting) await sql(RELEASE_NEXT, [[c.endpointId], [c.event.customerId]])
+      return r?.status ?? null
+    })
+  }
+
+  /**
+   * Releases every customer's next delivery to every endpoint that has pending ones but no head:
+   * run once as a worker starts. The statements that end a head do this for their own customer;
+   * this puts right what a version before the heads left behind (one that ended a head without
+   * releasing the next, during a rolling upgrade).
+   */
+  async releaseOrphaned(): Promise<number> {
+    return this.prisma.sql.transaction(async (sql) => {
+      await sql('SELECT pg_advisory_xact_lock_shared($1::bigint)', [FANOUT_LOCK])
+      const pairs = await sql<{ endpoints: string[]; customers: string[] }>(
+        `WITH o AS (
+           SELECT DISTINCT endpoint_id, customer_id FROM event_deliveries w
+            WHERE status = 'pending' AND next_attempt_at IS NULL
+              AND NOT EXISTS (
+                SELECT 1 FROM event_deliveries h
+                 WHERE h.endpoint_id = w.endpoint_id AND h.customer_id = w.customer_id
+                   AND h.status = 'pending' AND h.next_attempt_at IS NOT NULL)
+         )
+         SELECT array(SELECT endpoint_id::text FROM o ORDER BY endpoint_id, customer_id) AS endpoints,
+                array(SELECT customer_id::text FROM o ORDER BY endpoint_id, customer_id) AS customers`,
+      )
+      const p = pairs[0]!
+      if (p.endpoints.length === 0) return 0
+      return (await sql(`${RELEASE_NEXT} RETURNING 1`, [p.endpoints, p.customers])).length
+    })
   }
 
   /** Gives a claim back unused (shutdown): due now, the attempt not counted. */

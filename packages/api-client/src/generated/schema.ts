@@ -874,7 +874,10 @@ export interface components {
             attempts: number;
             lastStatusCode: number | null;
             lastError: string | null;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description When it is tried next. Null once delivered or failed, and while pending behind an earlier event of the same customer for this endpoint (it is due as soon as that one ends)
+             */
             nextAttemptAt: string | null;
             /** Format: date-time */
             deliveredAt: string | null;

@@ -89,7 +89,14 @@ export class EndpointDeliveryDto {
   @ApiProperty({ description: 'Attempts so far' }) attempts!: number
   @ApiProperty({ nullable: true, type: Number }) lastStatusCode!: number | null
   @ApiProperty({ nullable: true, type: String }) lastError!: string | null
-  @ApiProperty({ format: 'date-time', nullable: true, type: String }) nextAttemptAt!: string | null
+  @ApiProperty({
+    format: 'date-time',
+    nullable: true,
+    type: String,
+    description:
+      'When it is tried next. Null once delivered or failed, and while pending behind an earlier event of the same customer for this endpoint (it is due as soon as that one ends)',
+  })
+  nextAttemptAt!: string | null
   @ApiProperty({ format: 'date-time', nullable: true, type: String }) deliveredAt!: string | null
 }
 
