@@ -7,6 +7,7 @@ export default jestConfig({
   testMatch: ['<rootDir>/test/**/*.e2e-spec.ts'],
   globalSetup: '<rootDir>/test/support/global-setup.mjs',
   globalTeardown: '<rootDir>/test/support/global-teardown.mjs',
+  setupFilesAfterEnv: ['<rootDir>/test/support/leftovers.ts'],
   testTimeout: 60_000,
   maxWorkers: 2,
 })

@@ -22,12 +22,31 @@ const MAIN = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../d
  * module runtime does not.)
  */
 export class ServiceProcess {
+  /** Started by this test file and still running (killed after the file: leftovers.ts). */
+  private static readonly live = new Set<ChildProcess>()
   readonly output: string[] = []
   url = ''
   private exited: Promise<number | null>
 
   private constructor(readonly child: ChildProcess) {
-    this.exited = new Promise((resolve) => child.once('exit', (code) => resolve(code)))
+    ServiceProcess.live.add(child)
+    this.exited = new Promise((resolve) =>
+      child.once('exit', (code) => {
+        ServiceProcess.live.delete(child)
+        resolve(code)
+      }),
+    )
+  }
+
+  /**
+   * kill -9 of every service a test left running (one that failed or timed out before its stop):
+   * otherwise it outlives the run, polling the database and taking CPU from every later test.
+   */
+  static killLeftovers(): number {
+    const left = [...ServiceProcess.live]
+    for (const child of left) child.kill('SIGKILL')
+    ServiceProcess.live.clear()
+    return left.length
   }
 
   /** `nodeFlags`: what to run node with instead of the flags `npm start` uses; `cwd`: where it runs. */
