@@ -114,7 +114,7 @@ function Inbound() {
                   <td>{formatDateTime(d.receivedAt)}</td>
                   <td>
                     <code>{d.eventType}</code>
-                    <span className="muted block">
+                    <span className="muted block wide">
                       <code>{d.entityId}</code>
                     </span>
                   </td>
