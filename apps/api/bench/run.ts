@@ -18,6 +18,7 @@
  *   eventcrash 13. kill -9 during delivery, the subscriber down for 60 s (event-crash.ts)
  *   feed       14. a feed page of 100 at 1M events kept vs 1k (feed.ts)
  *   stats      15. GET /v1/stats/kyc at 1M customers, 3M history rows (stats.ts)
+ *   console    16. the operators' console's overview in Chromium at 100k customers (console.ts)
  *
  * Every section but the first three starts its own stack (emulator, fresh database, service
  * processes) and stops it, so no section's leftovers (a webhook backlog, a slow emulator) touch the
@@ -31,6 +32,7 @@ import os from 'node:os'
 import path from 'node:path'
 import { execFileSync } from 'node:child_process'
 import { benchColdLink } from './cold-link.js'
+import { benchConsole } from './console.js'
 import { benchVirtualAccounts } from './virtual-accounts.js'
 import { benchConcurrentLink } from './concurrent-link.js'
 import { benchEventCrash } from './event-crash.js'
@@ -105,6 +107,8 @@ const options: BenchOptions = {
   feedSamples: Math.max(1, num('BENCH_FEED_SAMPLES', 200)),
   statsCustomers: Math.max(1, num('BENCH_STATS_CUSTOMERS', 1_000_000)),
   statsSamples: Math.max(1, num('BENCH_STATS_SAMPLES', 30)),
+  consoleCustomers: Math.max(1, num('BENCH_CONSOLE_CUSTOMERS', 100_000)),
+  consoleSamples: Math.max(1, num('BENCH_CONSOLE_SAMPLES', 20)),
 }
 const SECTIONS = [
   'memory',
@@ -122,6 +126,7 @@ const SECTIONS = [
   'eventcrash',
   'feed',
   'stats',
+  'console',
 ] as const
 type Section = (typeof SECTIONS)[number]
 const only = (process.env.BENCH_ONLY ?? '')
@@ -269,6 +274,7 @@ async function main(): Promise<void> {
   await section('eventcrash', () => benchEventCrash(ctx))
   await section('feed', () => benchFeed(ctx))
   await section('stats', () => benchStats(ctx))
+  await section('console', () => benchConsole(ctx))
 
   const order = (s: SectionResult) => Number(/^(\d+)\./.exec(s.title)?.[1] ?? 99)
   sections.sort((a, b) => order(a) - order(b))

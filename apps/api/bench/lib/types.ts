@@ -63,6 +63,9 @@ export type BenchOptions = {
   /** Section 15: customers seeded (3 history rows each) and timed stats requests. */
   statsCustomers: number
   statsSamples: number
+  /** Section 16: customers seeded (all in the overview's default 30 days) and timed page loads. */
+  consoleCustomers: number
+  consoleSamples: number
 }
 
 /** One section's outcome: printed rows, PASS/FAIL targets, and what goes into results.json under `key`. */
