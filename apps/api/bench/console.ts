@@ -11,6 +11,7 @@
  */
 import { existsSync } from 'node:fs'
 import { chromium } from 'playwright-core'
+import { CHROMIUM, CHROMIUM_FLAGS } from '../test/support/chromium.js'
 import { startStack } from './lib/stack.js'
 import { latency, ms, round } from './lib/stats.js'
 import type { BenchContext, SectionResult } from './lib/types.js'
@@ -19,17 +20,6 @@ import { seedStatsCustomers } from './stats.js'
 const TARGET_MS = 1000
 const UNMEASURED = 2
 const OPERATOR = 'bench-operator-token'
-const CHROMIUM = '/usr/bin/chromium'
-const CHROMIUM_FLAGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-]
 /** apps/console/src/lib/session.ts's key. */
 const TOKEN_KEY = 'align-kyc-console:operator-token'
 

@@ -1,31 +1,18 @@
-import { existsSync } from 'node:fs'
 import { mkdir } from 'node:fs/promises'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core'
+import { CHROMIUM, CHROMIUM_FLAGS, haveChromium } from './support/chromium.js'
 import { createTestDatabase } from './support/databases.js'
 import { OPERATOR_TOKEN, ServiceProcess, TOKEN } from './support/test-app.js'
 
-const CHROMIUM = '/usr/bin/chromium'
-const CHROMIUM_FLAGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-]
 /** For a person to look at (git-ignored): every page at 1280 px and at a phone's width. */
 const SCREENSHOTS = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../console/screenshots')
 const PHONE = { width: 390, height: 844 }
 const DESKTOP = { width: 1280, height: 900 }
 
 // CI installs Debian's Chromium (.ci/run); elsewhere the test is skipped when it is missing.
-const haveChromium = existsSync(CHROMIUM)
-if (!haveChromium && process.env.CI) throw new Error(`${CHROMIUM} is missing: .ci/run installs it`)
-const describeWithChromium = haveChromium ? describe : describe.skip
+const describeWithChromium = haveChromium() ? describe : describe.skip
 
 type Json = Record<string, unknown>
 

@@ -180,3 +180,97 @@ export function MutationError({ error }: { error: unknown }) {
   if (!error) return null
   return <ProblemView error={error} />
 }
+
+/** "Previous page" / "Next page" under a cursor-paged list. */
+export function Pager({
+  onPrevious,
+  onNext,
+  busy,
+}: {
+  /** Absent: on the first page. */
+  onPrevious: (() => void) | undefined
+  /** Absent: on the last page. */
+  onNext: (() => void) | undefined
+  busy?: boolean
+}) {
+  return (
+    <div className="pager">
+      <button type="button" disabled={!onPrevious} onClick={onPrevious}>
+        Previous page
+      </button>
+      <button type="button" disabled={!onNext} onClick={onNext}>
+        Next page
+      </button>
+      {busy && <span className="muted">Updating…</span>}
+    </div>
+  )
+}
+
+/**
+ * The cursors of a paged list seen so far, so that "Previous" goes back (the API's cursors only go
+ * forward): `cursor` is the current page's (undefined: the first).
+ */
+export function useCursorTrail() {
+  const [cursors, setCursors] = useState<(string | undefined)[]>([undefined])
+  return {
+    cursor: cursors[cursors.length - 1],
+    previous: cursors.length > 1 ? () => setCursors(cursors.slice(0, -1)) : undefined,
+    next: (nextCursor: string | null | undefined) =>
+      nextCursor ? () => setCursors([...cursors, nextCursor]) : undefined,
+    reset: () => setCursors([undefined]),
+  }
+}
+
+/** "all" and one toggle button per status: which of a list's statuses to show. */
+export function StatusTabs<S extends string>({
+  statuses,
+  current,
+  onChoose,
+  testIdPrefix,
+}: {
+  statuses: readonly S[]
+  current: S | undefined
+  onChoose: (status: S | undefined) => void
+  testIdPrefix?: string
+}) {
+  return (
+    <div className="tabs" role="group" aria-label="Delivery status">
+      <button type="button" aria-pressed={!current} onClick={() => onChoose(undefined)}>
+        all
+      </button>
+      {statuses.map((s) => (
+        <button
+          key={s}
+          type="button"
+          aria-pressed={current === s}
+          onClick={() => onChoose(s)}
+          data-testid={testIdPrefix ? `${testIdPrefix}-${s}` : undefined}
+        >
+          {s}
+        </button>
+      ))}
+    </div>
+  )
+}
+
+/** A table's header row; `wide` columns are left out on a phone's width. */
+export function TableHead({
+  columns,
+}: {
+  columns: readonly (string | { label: string; wide?: boolean; hidden?: boolean })[]
+}) {
+  return (
+    <thead>
+      <tr>
+        {columns.map((c) => {
+          const col = typeof c === 'string' ? { label: c } : c
+          return (
+            <th key={col.label} scope="col" className={col.wide ? 'wide' : undefined}>
+              {col.hidden ? <span className="sr-only">{col.label}</span> : col.label}
+            </th>
+          )
+        })}
+      </tr>
+    </thead>
+  )
+}

@@ -3,7 +3,7 @@ import { keepPreviousData, useQuery } from '@tanstack/react-query'
 import { unwrap, useApi } from '../lib/api'
 import { customerName, formatDateTime, formatSubStatus } from '../lib/format'
 import { Link, navigate, useLocation, withQuery } from '../lib/router'
-import { Loading, ProblemView, StatusBadge } from '../components/ui'
+import { Loading, Pager, ProblemView, StatusBadge, TableHead } from '../components/ui'
 
 const STATUSES = ['not_started', 'pending', 'approved', 'rejected'] as const
 type Status = (typeof STATUSES)[number]
@@ -78,21 +78,15 @@ export function Customers() {
         <div className="table-wrap">
           <table data-testid="customers-table">
             <caption className="sr-only">Customers, newest first</caption>
-            <thead>
-              <tr>
-                <th scope="col">customer</th>
-                <th scope="col">KYC</th>
-                <th scope="col" className="wide">
-                  step
-                </th>
-                <th scope="col" className="wide">
-                  status since
-                </th>
-                <th scope="col" className="wide">
-                  created
-                </th>
-              </tr>
-            </thead>
+            <TableHead
+              columns={[
+                'customer',
+                'KYC',
+                { label: 'step', wide: true },
+                { label: 'status since', wide: true },
+                { label: 'created', wide: true },
+              ]}
+            />
             <tbody>
               {list.data.items.map((c) => (
                 <tr key={c.id} data-testid="customer-row">
@@ -116,30 +110,25 @@ export function Customers() {
           </table>
         </div>
       )}
-      <div className="pager">
-        <button
-          type="button"
-          disabled={!cursor}
-          onClick={() => {
-            const previous = trail.slice(0, -1)
-            setTrail(previous)
-            navigate(withQuery('/customers', { ...filters, cursor: trail[trail.length - 1] }))
-          }}
-        >
-          Previous page
-        </button>
-        <button
-          type="button"
-          disabled={!list.data?.nextCursor}
-          onClick={() => {
-            setTrail([...trail, cursor ?? ''])
-            navigate(withQuery('/customers', { ...filters, cursor: list.data?.nextCursor }))
-          }}
-        >
-          Next page
-        </button>
-        {list.isFetching && !list.isPending && <span className="muted">Updating…</span>}
-      </div>
+      <Pager
+        onPrevious={
+          cursor
+            ? () => {
+                setTrail(trail.slice(0, -1))
+                navigate(withQuery('/customers', { ...filters, cursor: trail[trail.length - 1] }))
+              }
+            : undefined
+        }
+        onNext={
+          list.data?.nextCursor
+            ? () => {
+                setTrail([...trail, cursor ?? ''])
+                navigate(withQuery('/customers', { ...filters, cursor: list.data?.nextCursor }))
+              }
+            : undefined
+        }
+        busy={list.isFetching && !list.isPending}
+      />
     </section>
   )
 }

@@ -109,35 +109,17 @@ function StatsView({ stats }: { stats: Schemas['KycStatsDto'] }) {
           testId="ttp-p90"
           value={formatDuration(stats.timeToApproval.p90Seconds)}
         />
-        <Figure
+        <QueueFigure
           label="Inbound (from Align)"
-          testId="inbound"
-          tone={inbound.failed > 0 ? 'bad' : 'ok'}
-          value={
-            <Link to="/webhooks?status=failed">
-              <span data-testid="inbound-failed">{formatCount(inbound.failed)}</span> failed
-            </Link>
-          }
-          hint={
-            <>
-              <span data-testid="inbound-pending">{formatCount(inbound.pending)}</span> pending
-            </>
-          }
+          name="inbound"
+          queue={inbound}
+          to="/webhooks?status=failed"
         />
-        <Figure
+        <QueueFigure
           label="Outbound (to endpoints)"
-          testId="outbound"
-          tone={outbound.failed > 0 ? 'bad' : 'ok'}
-          value={
-            <Link to="/webhooks#outbound">
-              <span data-testid="outbound-failed">{formatCount(outbound.failed)}</span> failed
-            </Link>
-          }
-          hint={
-            <>
-              <span data-testid="outbound-pending">{formatCount(outbound.pending)}</span> pending
-            </>
-          }
+          name="outbound"
+          queue={outbound}
+          to="/webhooks#outbound"
         />
       </div>
       <div className="charts">
@@ -175,5 +157,36 @@ function StatsView({ stats }: { stats: Schemas['KycStatsDto'] }) {
       </div>
       <PerDayChart days={stats.byDay} />
     </>
+  )
+}
+
+/** A delivery queue: its failed count (a link to them) and its pending count. */
+function QueueFigure({
+  label,
+  name,
+  queue,
+  to,
+}: {
+  label: string
+  name: 'inbound' | 'outbound'
+  queue: { pending: number; failed: number }
+  to: string
+}) {
+  return (
+    <Figure
+      label={label}
+      testId={name}
+      tone={queue.failed > 0 ? 'bad' : 'ok'}
+      value={
+        <Link to={to}>
+          <span data-testid={`${name}-failed`}>{formatCount(queue.failed)}</span> failed
+        </Link>
+      }
+      hint={
+        <>
+          <span data-testid={`${name}-pending`}>{formatCount(queue.pending)}</span> pending
+        </>
+      }
+    />
   )
 }

@@ -8,9 +8,13 @@ import {
   CopyButton,
   Loading,
   MutationError,
+  Pager,
   ProblemView,
   QueryView,
   StatusBadge,
+  StatusTabs,
+  TableHead,
+  useCursorTrail,
 } from '../components/ui'
 
 const INBOUND_STATUSES = ['pending', 'failed', 'processed', 'ignored'] as const
@@ -41,8 +45,8 @@ function Inbound() {
   const status = INBOUND_STATUSES.includes(statusParam as InboundStatus)
     ? (statusParam as InboundStatus)
     : undefined
-  const [cursors, setCursors] = useState<(string | undefined)[]>([undefined])
-  const cursor = cursors[cursors.length - 1]
+  const trail = useCursorTrail()
+  const cursor = trail.cursor
   const list = useQuery({
     queryKey: ['inbound', { status, cursor }],
     queryFn: () =>
@@ -60,28 +64,13 @@ function Inbound() {
     onSuccess: () => queryClient.invalidateQueries({ queryKey: ['inbound'] }),
   })
   const choose = (s: InboundStatus | undefined) => {
-    setCursors([undefined])
+    trail.reset()
     navigate(withQuery('/webhooks', { status: s }), { replace: true })
   }
   return (
     <div className="card" id="inbound">
       <h2>Inbound, from Align</h2>
-      <div className="tabs" role="group" aria-label="Delivery status">
-        <button type="button" aria-pressed={!status} onClick={() => choose(undefined)}>
-          all
-        </button>
-        {INBOUND_STATUSES.map((s) => (
-          <button
-            key={s}
-            type="button"
-            aria-pressed={status === s}
-            onClick={() => choose(s)}
-            data-testid={`inbound-tab-${s}`}
-          >
-            {s}
-          </button>
-        ))}
-      </div>
+      <StatusTabs statuses={INBOUND_STATUSES} current={status} onChoose={choose} testIdPrefix="inbound-tab" />
       <MutationError error={retry.error} />
       {list.isPending ? (
         <Loading what="deliveries" />
@@ -92,22 +81,16 @@ function Inbound() {
       ) : (
         <div className="table-wrap">
           <table data-testid="inbound-table">
-            <thead>
-              <tr>
-                <th scope="col">received</th>
-                <th scope="col">event</th>
-                <th scope="col">status</th>
-                <th scope="col" className="wide">
-                  attempts
-                </th>
-                <th scope="col" className="wide">
-                  last error
-                </th>
-                <th scope="col">
-                  <span className="sr-only">actions</span>
-                </th>
-              </tr>
-            </thead>
+            <TableHead
+              columns={[
+                'received',
+                'event',
+                'status',
+                { label: 'attempts', wide: true },
+                { label: 'last error', wide: true },
+                { label: 'actions', hidden: true },
+              ]}
+            />
             <tbody>
               {list.data.items.map((d) => (
                 <tr key={d.id} data-testid="inbound-row" data-id={d.id}>
@@ -141,18 +124,7 @@ function Inbound() {
           </table>
         </div>
       )}
-      <div className="pager">
-        <button type="button" disabled={cursors.length < 2} onClick={() => setCursors(cursors.slice(0, -1))}>
-          Previous page
-        </button>
-        <button
-          type="button"
-          disabled={!list.data?.nextCursor}
-          onClick={() => setCursors([...cursors, list.data?.nextCursor ?? undefined])}
-        >
-          Next page
-        </button>
-      </div>
+      <Pager onPrevious={trail.previous} onNext={trail.next(list.data?.nextCursor)} />
     </div>
   )
 }
@@ -268,8 +240,8 @@ function EndpointDeliveries({ endpointId }: { endpointId: string }) {
   const api = useApi()
   const queryClient = useQueryClient()
   const [status, setStatus] = useState<OutboundStatus | undefined>(undefined)
-  const [cursors, setCursors] = useState<(string | undefined)[]>([undefined])
-  const cursor = cursors[cursors.length - 1]
+  const trail = useCursorTrail()
+  const cursor = trail.cursor
   const list = useQuery({
     queryKey: ['endpoint-deliveries', endpointId, { status, cursor }],
     queryFn: () =>
@@ -295,25 +267,14 @@ function EndpointDeliveries({ endpointId }: { endpointId: string }) {
   })
   return (
     <div className="endpoint-deliveries">
-      <div className="tabs" role="group" aria-label="Delivery status">
-        <button
-          type="button"
-          aria-pressed={!status}
-          onClick={() => (setStatus(undefined), setCursors([undefined]))}
-        >
-          all
-        </button>
-        {OUTBOUND_STATUSES.map((s) => (
-          <button
-            key={s}
-            type="button"
-            aria-pressed={status === s}
-            onClick={() => (setStatus(s), setCursors([undefined]))}
-          >
-            {s}
-          </button>
-        ))}
-      </div>
+      <StatusTabs
+        statuses={OUTBOUND_STATUSES}
+        current={status}
+        onChoose={(s) => {
+          setStatus(s)
+          trail.reset()
+        }}
+      />
       <MutationError error={retry.error} />
       <QueryView query={list} what="the endpoint's deliveries">
         {(data) =>
@@ -322,24 +283,16 @@ function EndpointDeliveries({ endpointId }: { endpointId: string }) {
           ) : (
             <div className="table-wrap">
               <table data-testid="outbound-table">
-                <thead>
-                  <tr>
-                    <th scope="col">event</th>
-                    <th scope="col">status</th>
-                    <th scope="col" className="wide">
-                      attempts
-                    </th>
-                    <th scope="col" className="wide">
-                      last answer
-                    </th>
-                    <th scope="col" className="wide">
-                      next attempt / delivered
-                    </th>
-                    <th scope="col">
-                      <span className="sr-only">actions</span>
-                    </th>
-                  </tr>
-                </thead>
+                <TableHead
+                  columns={[
+                    'event',
+                    'status',
+                    { label: 'attempts', wide: true },
+                    { label: 'last answer', wide: true },
+                    { label: 'next attempt / delivered', wide: true },
+                    { label: 'actions', hidden: true },
+                  ]}
+                />
                 <tbody>
                   {data.items.map((d) => (
                     <tr key={d.eventId} data-testid="outbound-row">
@@ -377,18 +330,7 @@ function EndpointDeliveries({ endpointId }: { endpointId: string }) {
           )
         }
       </QueryView>
-      <div className="pager">
-        <button type="button" disabled={cursors.length < 2} onClick={() => setCursors(cursors.slice(0, -1))}>
-          Previous page
-        </button>
-        <button
-          type="button"
-          disabled={!list.data?.nextCursor}
-          onClick={() => setCursors([...cursors, list.data?.nextCursor ?? undefined])}
-        >
-          Next page
-        </button>
-      </div>
+      <Pager onPrevious={trail.previous} onNext={trail.next(list.data?.nextCursor)} />
     </div>
   )
 }
