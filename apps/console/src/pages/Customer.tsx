@@ -22,6 +22,10 @@ import {
 
 /** How often the customer's KYC, links, deliveries and events are read again while the page is open. */
 const LIVE_MS = 3000
+/** The newest inbound deliveries the timeline shows (the route's largest page). */
+const INBOUND_SHOWN = 100
+/** The events the timeline shows, oldest first (the feed's largest page). */
+const EVENTS_SHOWN = 500
 
 /**
  * One customer: profile (or "redacted"), KYC status with the timeline of everything that happened to
@@ -51,13 +55,16 @@ export function CustomerPage({ id }: { id: string }) {
   const inbound = useQuery({
     queryKey: ['customer', id, 'inbound'],
     queryFn: () =>
-      unwrap(api.GET('/v1/webhooks/deliveries', { params: { query: { customerId: id, limit: 100 } } })),
+      unwrap(
+        api.GET('/v1/webhooks/deliveries', { params: { query: { customerId: id, limit: INBOUND_SHOWN } } }),
+      ),
     refetchInterval: LIVE_MS,
     enabled: customer.isSuccess,
   })
   const events = useQuery({
     queryKey: ['customer', id, 'events'],
-    queryFn: () => unwrap(api.GET('/v1/events', { params: { query: { customerId: id, limit: 500 } } })),
+    queryFn: () =>
+      unwrap(api.GET('/v1/events', { params: { query: { customerId: id, limit: EVENTS_SHOWN } } })),
     refetchInterval: LIVE_MS,
     enabled: customer.isSuccess,
   })
@@ -99,14 +106,23 @@ export function CustomerPage({ id }: { id: string }) {
             {kyc.isPending || links.isPending || inbound.isPending || events.isPending ? (
               <Loading what="the timeline" />
             ) : (
-              <Timeline
-                items={mergeTimeline({
-                  history: kyc.data?.history,
-                  links: links.data?.items,
-                  inbound: inbound.data?.items,
-                  events: events.data?.items,
-                })}
-              />
+              <>
+                {(inbound.data?.nextCursor || events.data?.items.length === EVENTS_SHOWN) && (
+                  <p className="notice">
+                    A long history: the timeline shows the newest {INBOUND_SHOWN} webhooks from Align and the
+                    first {EVENTS_SHOWN} events (the Webhooks page and <code>GET /v1/events?customerId=</code>{' '}
+                    have the rest).
+                  </p>
+                )}
+                <Timeline
+                  items={mergeTimeline({
+                    history: kyc.data?.history,
+                    links: links.data?.items,
+                    inbound: inbound.data?.items,
+                    events: events.data?.items,
+                  })}
+                />
+              </>
             )}
           </>
         )}

@@ -1,4 +1,4 @@
-import { useState } from 'react'
+import { useEffect, useState } from 'react'
 import { keepPreviousData, useMutation, useQuery, useQueryClient } from '@tanstack/react-query'
 import { unwrap, useApi, type Schemas } from '../lib/api'
 import { formatDateTime, humanize } from '../lib/format'
@@ -28,6 +28,11 @@ type OutboundStatus = (typeof OUTBOUND_STATUSES)[number]
  * disable/enable and secret rotation (the new secret is shown once).
  */
 export function Webhooks() {
+  // The overview links to #outbound; pushState does not scroll to it by itself.
+  useEffect(() => {
+    const target = window.location.hash.slice(1)
+    if (target) document.getElementById(target)?.scrollIntoView()
+  }, [])
   return (
     <section aria-labelledby="webhooks-title">
       <h1 id="webhooks-title">Webhooks</h1>
