@@ -20,6 +20,7 @@
  *   stats      15. GET /v1/stats/kyc at 1M customers, 3M history rows (stats.ts)
  *   stream     16. a change committed on instance A to its event on a stream held by B (streams.ts)
  *   streams    17. 1000 open streams: the service's RSS, warm-link throughput with them vs none (streams.ts)
+ *   console    18. the operators' console's overview in Chromium at 100k customers (console.ts)
  *
  * Every section but the first three starts its own stack (emulator, fresh database, service
  * processes) and stops it, so no section's leftovers (a webhook backlog, a slow emulator) touch the
@@ -33,6 +34,7 @@ import os from 'node:os'
 import path from 'node:path'
 import { execFileSync } from 'node:child_process'
 import { benchColdLink } from './cold-link.js'
+import { benchConsole } from './console.js'
 import { benchVirtualAccounts } from './virtual-accounts.js'
 import { benchConcurrentLink } from './concurrent-link.js'
 import { benchEventCrash } from './event-crash.js'
@@ -113,6 +115,8 @@ const options: BenchOptions = {
   streamSeconds: Math.max(1, num('BENCH_STREAM_SECONDS', 10)),
   streams: Math.max(1, num('BENCH_STREAMS', 1000)),
   streamsSettleSec: num('BENCH_STREAMS_SETTLE_SEC', 5),
+  consoleCustomers: Math.max(1, num('BENCH_CONSOLE_CUSTOMERS', 100_000)),
+  consoleSamples: Math.max(1, num('BENCH_CONSOLE_SAMPLES', 20)),
 }
 const SECTIONS = [
   'memory',
@@ -132,6 +136,7 @@ const SECTIONS = [
   'stats',
   'stream',
   'streams',
+  'console',
 ] as const
 type Section = (typeof SECTIONS)[number]
 const only = (process.env.BENCH_ONLY ?? '')
@@ -281,6 +286,7 @@ async function main(): Promise<void> {
   await section('stats', () => benchStats(ctx))
   await section('stream', () => benchStream(ctx))
   await section('streams', () => benchStreams(ctx))
+  await section('console', () => benchConsole(ctx))
 
   const order = (s: SectionResult) => Number(/^(\d+)\./.exec(s.title)?.[1] ?? 99)
   sections.sort((a, b) => order(a) - order(b))

@@ -13,8 +13,10 @@ import type { AppConfig } from './config/app-config.js'
 import { AppError } from './common/app-error.js'
 import { CLIENT_TOKEN_PATHS } from './common/client-tokens.js'
 import { toProblem } from './common/problem.filter.js'
+import { CONSOLE_PATH, setupConsole } from './console.js'
 import {
   API_SECURITY_HEADERS,
+  CONSOLE_SECURITY_HEADERS,
   DOCS_HTTP_SECURITY_HEADERS,
   DOCS_SECURITY_HEADERS,
 } from './common/security-headers.js'
@@ -34,18 +36,21 @@ export async function createApp(config: AppConfig): Promise<NestFastifyApplicati
   adapter.getInstance().removeContentTypeParser('text/plain')
   // One hook for the headers every answer carries: the request id and security headers (computed
   // once): the HTML documentation gets helmet's set (upgrade-insecure-requests only over https), the
-  // JSON API the OWASP REST set.
+  // JSON API the OWASP REST set, the operators' console its own CSP (security-headers.ts says why).
   const apiHeaders = Object.entries(API_SECURITY_HEADERS)
+  const consoleHeaders = Object.entries(CONSOLE_SECURITY_HEADERS)
   const docsHttpsHeaders = Object.entries(DOCS_SECURITY_HEADERS)
   const docsHttpHeaders = Object.entries(DOCS_HTTP_SECURITY_HEADERS)
   const refusePreflight = preflightRefusal(config.corsOrigins)
   adapter.getInstance().addHook('onRequest', (request, reply, done) => {
     reply.header(REQUEST_ID_HEADER, request.id)
-    const headers = !request.url.startsWith(DOCS_PATH)
-      ? apiHeaders
-      : request.protocol === 'https'
-        ? docsHttpsHeaders
-        : docsHttpHeaders
+    const headers = isConsolePath(request.url)
+      ? consoleHeaders
+      : !request.url.startsWith(DOCS_PATH)
+        ? apiHeaders
+        : request.protocol === 'https'
+          ? docsHttpsHeaders
+          : docsHttpHeaders
     for (const [name, value] of headers) reply.header(name, value)
     // A CORS preflight that reaches this hook was not granted (CORS answers granted ones first).
     const origin = request.headers.origin
@@ -100,6 +105,7 @@ export async function createApp(config: AppConfig): Promise<NestFastifyApplicati
   new NestLogger('Proxy').log(describeTrustProxy(config.trustProxy))
   app.useGlobalPipes(new ZodValidationPipe())
   setupOpenApi(app)
+  await setupConsole(app, config)
   if (config.rateLimitPerMinute > 0) {
     const where = config.rateLimitRedisUrl
       ? 'counted in Redis, shared by every instance'
@@ -115,6 +121,13 @@ export async function createApp(config: AppConfig): Promise<NestFastifyApplicati
     )
   }
   return app
+}
+
+/** /console, /console/... and /console?...: the console's files, not the JSON API. */
+function isConsolePath(url: string): boolean {
+  if (!url.startsWith(CONSOLE_PATH)) return false
+  const next = url[CONSOLE_PATH.length]
+  return next === undefined || next === '/' || next === '?'
 }
 
 /**

@@ -1,26 +1,15 @@
 import { spawn, type ChildProcess } from 'node:child_process'
-import { existsSync } from 'node:fs'
 import net from 'node:net'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { chromium, type Browser } from 'playwright-core'
+import { CHROMIUM, CHROMIUM_FLAGS, haveChromium } from './support/chromium.js'
 import { ServiceProcess } from './support/test-app.js'
 
-const CHROMIUM = '/usr/bin/chromium'
 const EXAMPLE = path.resolve(
   path.dirname(fileURLToPath(import.meta.url)),
   '../../../examples/frontend/server.mjs',
 )
-const CHROMIUM_FLAGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-]
 
 /** A port free now (bound, then released), for an origin CORS_ORIGINS must name before it listens. */
 async function freePort(): Promise<number> {
@@ -32,9 +21,7 @@ async function freePort(): Promise<number> {
 }
 
 // CI installs Debian's Chromium (.ci/run); elsewhere the test is skipped when it is missing.
-const haveChromium = existsSync(CHROMIUM)
-if (!haveChromium && process.env.CI) throw new Error(`${CHROMIUM} is missing: .ci/run installs it`)
-const describeWithChromium = haveChromium ? describe : describe.skip
+const describeWithChromium = haveChromium() ? describe : describe.skip
 
 /**
  * examples/frontend in Debian's Chromium against the service in local mode (embedded database, the

@@ -13,6 +13,13 @@ const OPERATOR_ROUTES = [
     doc: ['/v1/webhooks/deliveries/{id}/retry', 'post'],
   },
   { method: 'get', path: '/v1/stats/kyc', doc: ['/v1/stats/kyc', 'get'] },
+  // The console's additions beyond the contract.
+  { method: 'get', path: '/v1/align/status', doc: ['/v1/align/status', 'get'] },
+  {
+    method: 'get',
+    path: `/v1/customers/${randomUUID()}/kyc-sessions`,
+    doc: ['/v1/customers/{id}/kyc-sessions', 'get'],
+  },
   {
     method: 'post',
     path: `/v1/customers/${randomUUID()}/redact`,

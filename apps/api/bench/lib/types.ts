@@ -70,6 +70,9 @@ export type BenchOptions = {
   /** Section 17: streams held open on one instance, and the settle before each VmRSS reading. */
   streams: number
   streamsSettleSec: number
+  /** Section 18: customers seeded (all in the overview's default 30 days) and timed page loads. */
+  consoleCustomers: number
+  consoleSamples: number
 }
 
 /** One section's outcome: printed rows, PASS/FAIL targets, and what goes into results.json under `key`. */

@@ -25,6 +25,7 @@ export type ErrorCode =
   | 'upstream_error'
   | 'upstream_unavailable'
   | 'database_unavailable'
+  | 'console_not_built'
   | 'internal_error'
 
 /** The single table from error code to HTTP status and problem title. */
@@ -54,6 +55,7 @@ export const ERROR_TABLE: Readonly<Record<ErrorCode, { status: number; title: st
   upstream_error: { status: 502, title: 'Align answered with an error' },
   upstream_unavailable: { status: 503, title: 'Align is unavailable' },
   database_unavailable: { status: 503, title: 'The database is unavailable' },
+  console_not_built: { status: 503, title: "The operators' console is not built" },
   internal_error: { status: 500, title: 'Internal error' },
 }
 

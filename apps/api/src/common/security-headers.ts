@@ -78,3 +78,33 @@ export const DOCS_SECURITY_HEADERS = docsHeaders(true)
 
 /** The documentation's headers over plain HTTP: the same, without `upgrade-insecure-requests`. */
 export const DOCS_HTTP_SECURITY_HEADERS = docsHeaders(false)
+
+/**
+ * The operators' console (/console, apps/console): helmet's set with a CSP of its own. Everything is
+ * the service's own files (Vite emits no inline script; React sets styles through the DOM, which CSP
+ * allows) and its API calls go to the same origin, so `'self'` everywhere and no `'unsafe-inline'`;
+ * `data:` images for the inline favicon. The JSON API's `default-src 'none'` would block the page's
+ * own scripts, Swagger UI's set allows inline scripts the console does not need. No caching of the
+ * page (the hashed assets set their own cache-control, see console.ts).
+ */
+export const CONSOLE_SECURITY_HEADERS: Readonly<Record<string, string>> = Object.freeze({
+  ...helmetHeaders({
+    contentSecurityPolicy: {
+      useDefaults: false,
+      directives: {
+        defaultSrc: ["'self'"],
+        scriptSrc: ["'self'"],
+        styleSrc: ["'self'"],
+        imgSrc: ["'self'", 'data:'],
+        connectSrc: ["'self'"],
+        fontSrc: ["'self'"],
+        objectSrc: ["'none'"],
+        baseUri: ["'self'"],
+        formAction: ["'self'"],
+        frameAncestors: ["'none'"],
+      },
+    },
+    xFrameOptions: { action: 'deny' },
+  }),
+  'cache-control': 'no-store',
+})

@@ -82,6 +82,11 @@ describe('loadConfig', () => {
     expect(loadConfig({ WEBHOOK_BODY_RETENTION: '7d' }).webhookBodyRetentionMs).toBe(7 * 86_400_000)
   })
 
+  it('reads CONSOLE_DIR (default: null, the console beside the build)', () => {
+    expect(loadConfig({}).consoleDir).toBeNull()
+    expect(loadConfig({ CONSOLE_DIR: ' /srv/console ' }).consoleDir).toBe('/srv/console')
+  })
+
   it.each([
     ['pglite://memory', { kind: 'pglite', dataDir: null }],
     ['pglite://./tmp/db', { kind: 'pglite', dataDir: path.resolve('./tmp/db') }],
@@ -122,6 +127,7 @@ describe('loadConfig', () => {
     [{ EVENT_WEBHOOK_TIMEOUT: 'long' }, 'EVENT_WEBHOOK_TIMEOUT'],
     [{ EVENT_WEBHOOK_RETRY_BASE: '-1s' }, 'EVENT_WEBHOOK_RETRY_BASE'],
     [{ EVENT_WEBHOOK_RETRY_FOR: 'forever' }, 'EVENT_WEBHOOK_RETRY_FOR'],
+    [{ CONSOLE_DIR: '  ' }, 'CONSOLE_DIR'],
   ])('rejects %j naming %s in one line', (env, name) => {
     expect(() => loadConfig(env)).toThrow(ConfigError)
     try {

@@ -72,6 +72,8 @@ export type AppConfig = {
   clientTokenSecrets: string[] | null
   /** After a write fails for lack of disk space, /health/ready answers 503 this long (0: not at all). */
   readinessDiskFullHoldMs: number
+  /** The operators' console's built files (CONSOLE_DIR); null: apps/console/dist beside this build. */
+  consoleDir: string | null
 }
 
 /**
@@ -335,6 +337,7 @@ const envSchema = z.object({
   ALIGN_WEBHOOK_SECRET: nonEmptyList('keys'),
   ALIGN_WEBHOOK_URL: url,
   ALIGN_EMULATOR_STATE_FILE: z.string().optional(),
+  CONSOLE_DIR: z.string().trim().min(1, { message: 'expected a directory' }).optional(),
   ALIGN_TIMEOUT_MS: int(1, 600_000, 10_000),
   KYC_LINK_TTL: duration(LINK_POLICY_DEFAULTS.ttl),
   KYC_LINK_RENEWAL_MARGIN: duration(LINK_POLICY_DEFAULTS.renewalMargin, 'allowed'),
@@ -524,5 +527,6 @@ export function loadConfig(env: Record<string, string | undefined>): AppConfig {
     readinessDiskFullHoldMs: e.READINESS_DISK_FULL_HOLD,
     clientTokenSecrets: e.CLIENT_TOKEN_SECRET ?? null,
     webhookBodyRetentionMs: e.WEBHOOK_BODY_RETENTION,
+    consoleDir: e.CONSOLE_DIR ?? null,
   }
 }

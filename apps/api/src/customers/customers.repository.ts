@@ -31,9 +31,14 @@ export type NewCustomer = {
 export type CustomerPageQuery = {
   emailNormalized?: string
   status?: KycStatus
+  /** Pending now, status unchanged for over 7 days (the stats' stuck.pendingOver7Days). */
+  stuck?: boolean
   limit: number
   after?: KeysetPosition
 }
+
+/** How long a pending customer's status stays unchanged before the stats and the list call it stuck. */
+export const STUCK_AFTER_MS = 7 * 24 * 3600 * 1000
 
 @Injectable()
 export class CustomersRepository {
@@ -56,6 +61,9 @@ export class CustomersRepository {
       where: {
         ...(q.emailNormalized ? { emailNormalized: q.emailNormalized } : {}),
         ...(q.status ? { kycStatus: q.status } : {}),
+        ...(q.stuck
+          ? { kycStatus: 'pending', kycUpdatedAt: { lt: new Date(Date.now() - STUCK_AFTER_MS) } }
+          : {}),
         ...keyset.where,
       },
       orderBy: keyset.orderBy,

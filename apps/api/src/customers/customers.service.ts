@@ -115,6 +115,7 @@ export class CustomersService {
       limit,
       ...(q.email ? { emailNormalized: normalizeEmail(q.email) } : {}),
       ...(q.status ? { status: q.status } : {}),
+      ...(q.stuck ? { stuck: true } : {}),
       ...(after ? { after } : {}),
     })
     const last = page.items[page.items.length - 1]

@@ -31,6 +31,17 @@ export type SessionRecord = {
   issuedDuring: { status: KycStatus; subStatus: KycSubStatus | null }
 }
 
+/** One link Align issued for a customer, as recorded (GET /v1/customers/:id/kyc-sessions). */
+export type IssuedLink = {
+  id: string
+  reason: RenewReason
+  issuedStatus: KycStatus
+  issuedSubStatus: KycSubStatus | null
+  createdAt: Date
+  expiresAt: Date
+  supersededAt: Date | null
+}
+
 /** A new link to record (KycRepository.recordRenewal); `now` is when it was obtained. */
 export type NewSession = Pick<SessionRecord, 'url' | 'reason' | 'expiresAt' | 'issuedDuring'> & { now: Date }
 
@@ -280,6 +291,33 @@ export class KycRepository {
     reading: AlignReading,
   ): Promise<{ decision: ApplyDecision; customer: CustomerRecord }> {
     return this.prisma.sql.transaction((sql) => applyReadingLocked(sql, customerId, reading))
+  }
+
+  /**
+   * The links issued for a customer, newest first (at most `limit`), with why each was requested and
+   * the KYC state it was issued in; null when there is no such customer. The URLs stay out: the live
+   * one is in the status view, and a redaction erases them.
+   */
+  async sessions(customerId: string, limit: number): Promise<IssuedLink[] | null> {
+    const rows = await this.prisma.customer.findUnique({
+      where: { id: customerId },
+      select: {
+        sessions: {
+          orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
+          take: limit,
+          select: {
+            id: true,
+            reason: true,
+            issuedStatus: true,
+            issuedSubStatus: true,
+            createdAt: true,
+            expiresAt: true,
+            supersededAt: true,
+          },
+        },
+      },
+    })
+    return rows ? rows.sessions : null
   }
 
   /** Status view: customer, live session and the whole history (oldest first). */

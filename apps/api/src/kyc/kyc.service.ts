@@ -25,6 +25,7 @@ import {
   KycRepository,
   type CustomerWithSession,
   type HistoryRecord,
+  type IssuedLink,
   type LinkState,
   type SessionRecord,
 } from './kyc.repository.js'
@@ -185,6 +186,13 @@ export class KycService {
     return this.clientTokens.sign(customerId, ttlMs)
   }
 
+  /** The links issued for the customer, newest first (the most recent ISSUED_LINKS_SHOWN). */
+  async issuedLinks(customerId: string): Promise<IssuedLink[]> {
+    const links = await this.kyc.sessions(customerId, ISSUED_LINKS_SHOWN)
+    if (!links) throw notFound(customerId)
+    return links
+  }
+
   async view(customerId: string): Promise<KycView> {
     const view = await this.kyc.view(customerId)
     if (!view) throw notFound(customerId)
@@ -258,6 +266,9 @@ function linkResult(
 
 const redacted = () =>
   new AppError('customer_redacted', "The customer's personal data was erased: no new KYC link.")
+/** How many of a customer's links GET /v1/customers/:id/kyc-sessions shows (newest first). */
+const ISSUED_LINKS_SHOWN = 100
+
 const notFound = (id: string) => new AppError('customer_not_found', `No customer with id ${id}.`)
 const alreadyApproved = () =>
   new AppError('kyc_already_approved', 'KYC is already approved: the customer needs no KYC link.')

@@ -69,6 +69,8 @@ export type DeliveryRecord = {
 
 export type DeliveryPageQuery = {
   status?: DeliveryStatus
+  /** Our customer id: deliveries whose entity is its Align customer or one of its virtual accounts. */
+  customerId?: string
   limit: number
   after?: KeysetPosition
 }
@@ -354,8 +356,25 @@ export class WebhooksRepository {
   /** Newest first, keyset-paginated on (receivedAt, id). */
   async page(q: DeliveryPageQuery): Promise<{ items: DeliveryRecord[]; hasMore: boolean }> {
     const keyset = newestFirst('receivedAt', q.after)
+    let entityIds: string[] | undefined
+    if (q.customerId) {
+      // Its Align ids first (two index reads), so that the page itself stays one keyset read of
+      // webhook_deliveries (entity_id is indexed) rather than a join per delivery.
+      const customer = await this.prisma.customer.findUnique({
+        where: { id: q.customerId },
+        select: { alignCustomerId: true, virtualAccounts: { select: { alignVirtualAccountId: true } } },
+      })
+      if (!customer) return { items: [], hasMore: false }
+      entityIds = [customer.alignCustomerId]
+      for (const v of customer.virtualAccounts)
+        if (v.alignVirtualAccountId) entityIds.push(v.alignVirtualAccountId)
+    }
     const rows = await this.prisma.webhookDelivery.findMany({
-      where: { ...(q.status ? { status: q.status } : {}), ...keyset.where },
+      where: {
+        ...(q.status ? { status: q.status } : {}),
+        ...(entityIds ? { entityId: { in: entityIds } } : {}),
+        ...keyset.where,
+      },
       orderBy: keyset.orderBy,
       take: q.limit + 1,
       select: RECORD_SELECT,

@@ -98,6 +98,7 @@ export class WebhooksService {
 
   async list(q: {
     status?: DeliveryStatus
+    customerId?: string
     limit?: number
     cursor?: string
   }): Promise<{ items: DeliveryRecord[]; nextCursor: string | null }> {
@@ -106,6 +107,7 @@ export class WebhooksService {
     const page = await this.deliveries.page({
       limit,
       ...(q.status ? { status: q.status } : {}),
+      ...(q.customerId ? { customerId: q.customerId } : {}),
       ...(after ? { after } : {}),
     })
     const last = page.items[page.items.length - 1]

@@ -36,6 +36,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/align/status": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Align's environment and whether it answers now (one probe); operator scope
+         * @description An addition beyond the contract, for the console.
+         */
+        get: operations["AlignStatusController_status"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/customers": {
         parameters: {
             query?: never;
@@ -95,7 +115,11 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        get?: never;
+        /**
+         * The links issued for the customer and why, newest first (the last 100); operator scope
+         * @description An addition beyond the contract, for the console. No URLs: the live one is in GET .../kyc.
+         */
+        get: operations["KycController_issuedLinks"];
         put?: never;
         post: operations["KycController_createSession"];
         delete?: never;
@@ -465,7 +489,7 @@ export interface components {
             status: number;
             detail: string;
             /** @enum {string} */
-            code: "validation_failed" | "malformed_json" | "unsupported_media_type" | "payload_too_large" | "unauthorized" | "insufficient_scope" | "origin_not_allowed" | "not_found" | "customer_not_found" | "delivery_not_found" | "endpoint_not_found" | "endpoint_delivery_not_found" | "url_not_allowed" | "kyc_already_approved" | "customer_redacted" | "kyc_not_approved" | "rail_not_approved" | "virtual_account_not_found" | "delivery_not_retryable" | "invalid_signature" | "invalid_webhook" | "rate_limited" | "upstream_error" | "upstream_unavailable" | "database_unavailable" | "internal_error";
+            code: "validation_failed" | "malformed_json" | "unsupported_media_type" | "payload_too_large" | "unauthorized" | "insufficient_scope" | "origin_not_allowed" | "not_found" | "customer_not_found" | "delivery_not_found" | "endpoint_not_found" | "endpoint_delivery_not_found" | "url_not_allowed" | "kyc_already_approved" | "customer_redacted" | "kyc_not_approved" | "rail_not_approved" | "virtual_account_not_found" | "delivery_not_retryable" | "invalid_signature" | "invalid_webhook" | "rate_limited" | "upstream_error" | "upstream_unavailable" | "database_unavailable" | "console_not_built" | "internal_error";
             errors?: components["schemas"]["FieldErrorDto"][];
             instance?: string;
             /**
@@ -477,6 +501,29 @@ export interface components {
             currency?: string;
             /** @description rail_not_approved: the rails of which one must be approved for the currency */
             requiredRails?: string[];
+        };
+        AlignProbeDto: {
+            /**
+             * @description ok: Align answered 2xx; error: it answered, but with an error status (a refused key: 401); unreachable: no answer (connection refused, DNS, timeout)
+             * @enum {string}
+             */
+            state: "ok" | "error" | "unreachable";
+            /** @description How long the probe took, in milliseconds */
+            latencyMs: number;
+            /** @description What went wrong; null when ok */
+            detail: string | null;
+            /** Format: date-time */
+            checkedAt: string;
+        };
+        AlignStatusDto: {
+            /**
+             * @description ALIGN_ENVIRONMENT
+             * @enum {string}
+             */
+            environment: "local" | "sandbox" | "production";
+            /** @description Whether the sandbox routes (POST /v1/sandbox/...) exist: sandbox and local, not production */
+            sandboxRoutes: boolean;
+            align: components["schemas"]["AlignProbeDto"];
         };
         CreateCustomerDto: {
             /**
@@ -556,6 +603,34 @@ export interface components {
             status: "not_started" | "pending" | "approved" | "rejected";
             /** @enum {string|null} */
             subStatus: "kyc_form_submission_started" | "kyc_form_submission_accepted" | "kyc_form_resubmission_required" | null;
+        };
+        IssuedLinkDto: {
+            /** Format: uuid */
+            id: string;
+            /**
+             * @description Why a new link was asked of Align: none_yet (the first), expired, expiring (within the renewal margin), forced (forceRenew), resubmission_required (issued before Align asked for a resubmission)
+             * @enum {string}
+             */
+            reason: "none_yet" | "expired" | "expiring" | "forced" | "resubmission_required";
+            /**
+             * @description The KYC status when it was issued
+             * @enum {string}
+             */
+            issuedStatus: "not_started" | "pending" | "approved" | "rejected";
+            /** @enum {string|null} */
+            issuedSubStatus: "kyc_form_submission_started" | "kyc_form_submission_accepted" | "kyc_form_resubmission_required" | null;
+            /** Format: date-time */
+            createdAt: string;
+            /** Format: date-time */
+            expiresAt: string;
+            /**
+             * Format: date-time
+             * @description When a newer link (or a redaction) replaced it; null: the live link
+             */
+            supersededAt: string | null;
+        };
+        IssuedLinkListDto: {
+            items: components["schemas"]["IssuedLinkDto"][];
         };
         LiveSessionDto: {
             kycUrl: string;
@@ -1133,6 +1208,61 @@ export interface operations {
             };
         };
     };
+    AlignStatusController_status: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AlignStatusDto"];
+                };
+            };
+            /** @description unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description insufficient_scope */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description rate_limited */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description database_unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+        };
+    };
     CustomersController_list: {
         parameters: {
             query?: {
@@ -1142,6 +1272,8 @@ export interface operations {
                 /** @description Exact email (case-insensitive) */
                 email?: string;
                 status?: "not_started" | "pending" | "approved" | "rejected";
+                /** @description true: only customers pending now whose status last changed over 7 days ago (those GET /v1/stats/kyc counts in stuck.pendingOver7Days); with status, status must be pending */
+                stuck?: boolean;
             };
             header?: never;
             path?: never;
@@ -1388,6 +1520,81 @@ export interface operations {
             };
             /** @description unauthorized */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description customer_not_found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description rate_limited */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description database_unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+        };
+    };
+    KycController_issuedLinks: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["IssuedLinkListDto"];
+                };
+            };
+            /** @description validation_failed */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description insufficient_scope */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2363,6 +2570,8 @@ export interface operations {
                 /** @description nextCursor of the previous page */
                 cursor?: string;
                 status?: "pending" | "processed" | "failed" | "ignored";
+                /** @description Only deliveries about this customer (our id): its Align customer_id or one of its virtual accounts' ids; an unknown customer: no items */
+                customerId?: string;
             };
             header?: never;
             path?: never;

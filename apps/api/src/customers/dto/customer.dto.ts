@@ -36,6 +36,14 @@ export class ListCustomersQueryDto extends PageQueryDto {
 
   @ApiPropertyOptional({ enum: KYC_STATUSES })
   status?: KycStatus
+
+  @ApiPropertyOptional({
+    type: Boolean,
+    description:
+      'true: only customers pending now whose status last changed over 7 days ago (those GET /v1/stats/kyc ' +
+      'counts in stuck.pendingOver7Days); with status, status must be pending',
+  })
+  stuck?: boolean
 }
 
 export class KycSummaryDto {

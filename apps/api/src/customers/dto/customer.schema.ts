@@ -26,8 +26,19 @@ export const createCustomerSchema = z.strictObject({
 })
 
 /** GET /v1/customers */
-export const listCustomersQuerySchema = z.strictObject({
-  ...pageQuerySchema.shape,
-  email: email.optional(),
-  status: z.enum(KYC_STATUSES, { error: `status must be one of ${KYC_STATUSES.join(', ')}` }).optional(),
-})
+export const listCustomersQuerySchema = z
+  .strictObject({
+    ...pageQuerySchema.shape,
+    email: email.optional(),
+    status: z.enum(KYC_STATUSES, { error: `status must be one of ${KYC_STATUSES.join(', ')}` }).optional(),
+    // An addition beyond the contract (the console's "pending over 7 days"): only the customers that
+    // GET /v1/stats/kyc counts in stuck.pendingOver7Days.
+    stuck: z
+      .enum(['true', 'false'], { error: 'stuck must be true or false' })
+      .transform((v) => v === 'true')
+      .optional(),
+  })
+  .refine((q) => !q.stuck || q.status === undefined || q.status === 'pending', {
+    path: ['stuck'],
+    error: 'stuck customers are pending: stuck=true goes with no status or status=pending',
+  })

@@ -8,6 +8,7 @@ import {
   type ObservationSource,
   type VirtualAccountCurrency,
 } from '@align-kyc/domain'
+import type { IssuedLink } from '../kyc.repository.js'
 import type { KycView, LinkResult } from '../kyc.service.js'
 import { createClientTokenSchema, createKycSessionSchema, simulateSchema } from './kyc.schema.js'
 
@@ -27,6 +28,48 @@ export class KycSessionDto {
   @ApiProperty({ description: 'true when the live link was handed out again' }) reused!: boolean
   @ApiProperty({ enum: KYC_STATUSES }) status!: KycStatus
   @ApiProperty({ enum: KYC_SUB_STATUSES, nullable: true, type: String }) subStatus!: KycSubStatus | null
+}
+
+const RENEW_REASONS = ['none_yet', 'expired', 'expiring', 'forced', 'resubmission_required'] as const
+
+export class IssuedLinkDto {
+  @ApiProperty({ format: 'uuid' }) id!: string
+  @ApiProperty({
+    enum: RENEW_REASONS,
+    description:
+      'Why a new link was asked of Align: none_yet (the first), expired, expiring (within the renewal margin), ' +
+      'forced (forceRenew), resubmission_required (issued before Align asked for a resubmission)',
+  })
+  reason!: (typeof RENEW_REASONS)[number]
+  @ApiProperty({ enum: KYC_STATUSES, description: 'The KYC status when it was issued' })
+  issuedStatus!: KycStatus
+  @ApiProperty({ enum: KYC_SUB_STATUSES, nullable: true, type: String })
+  issuedSubStatus!: KycSubStatus | null
+  @ApiProperty({ format: 'date-time' }) createdAt!: string
+  @ApiProperty({ format: 'date-time' }) expiresAt!: string
+  @ApiProperty({
+    format: 'date-time',
+    nullable: true,
+    type: String,
+    description: 'When a newer link (or a redaction) replaced it; null: the live link',
+  })
+  supersededAt!: string | null
+}
+
+export class IssuedLinkListDto {
+  @ApiProperty({ type: [IssuedLinkDto] }) items!: IssuedLinkDto[]
+}
+
+export function toIssuedLinkDto(l: IssuedLink): IssuedLinkDto {
+  return {
+    id: l.id,
+    reason: l.reason,
+    issuedStatus: l.issuedStatus,
+    issuedSubStatus: l.issuedSubStatus,
+    createdAt: l.createdAt.toISOString(),
+    expiresAt: l.expiresAt.toISOString(),
+    supersededAt: l.supersededAt ? l.supersededAt.toISOString() : null,
+  }
 }
 
 export class LiveSessionDto {

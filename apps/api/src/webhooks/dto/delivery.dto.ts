@@ -25,6 +25,14 @@ export class ListDeliveriesQueryDto extends PageQueryDto {
 
   @ApiPropertyOptional({ enum: DELIVERY_STATUSES })
   status?: DeliveryStatus
+
+  @ApiPropertyOptional({
+    format: 'uuid',
+    description:
+      "Only deliveries about this customer (our id): its Align customer_id or one of its virtual accounts' ids; " +
+      'an unknown customer: no items',
+  })
+  customerId?: string
 }
 
 export class DeliveryDto {

@@ -9,4 +9,7 @@ export const listDeliveriesQuerySchema = z.strictObject({
   status: z
     .enum(DELIVERY_STATUSES, { error: `status must be one of ${DELIVERY_STATUSES.join(', ')}` })
     .optional(),
+  // An addition beyond the contract (the console's customer page): deliveries about this customer of
+  // ours or one of its virtual accounts.
+  customerId: z.uuid({ error: 'customerId must be a UUID' }).optional(),
 })
