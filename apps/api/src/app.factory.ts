@@ -9,7 +9,7 @@ import {
   REQUEST_ID_HEADER,
   requestId,
 } from './common/logging.js'
-import type { AppConfig } from './config/app-config.js'
+import { DEV_API_TOKEN, DEV_OPERATOR_TOKEN, type AppConfig } from './config/app-config.js'
 import { AppError } from './common/app-error.js'
 import { CLIENT_TOKEN_PATHS } from './common/client-tokens.js'
 import { toProblem } from './common/problem.filter.js'
@@ -116,8 +116,11 @@ export async function createApp(config: AppConfig): Promise<NestFastifyApplicati
     else log.log(line)
   }
   if (config.usingDevToken) {
+    const operator = config.operatorKeys.includes(DEV_OPERATOR_TOKEN)
+      ? ` "${DEV_API_TOKEN}", and "${DEV_OPERATOR_TOKEN}" as the operator (the console)`
+      : ` "${DEV_API_TOKEN}"`
     new NestLogger('Auth').warn(
-      'API_KEYS is unset: accepting the development token from the README (never in production)',
+      `API_KEYS is unset: accepting the development token${operator} from the README (never in production)`,
     )
   }
   return app

@@ -37,6 +37,17 @@ describe('embedded defaults smoke (PGlite + built-in emulator)', () => {
     expect(svc.log).toMatch(/local mode: built-in Align emulator/)
   })
 
+  it('serves the console, and the development operator token opens it (nothing configured)', async () => {
+    const page = await request(svc.url).get('/console').expect(200)
+    expect(page.headers['content-type']).toMatch(/text\/html/)
+    const operator = { authorization: 'Bearer dev-operator' }
+    await request(svc.url).get('/v1/stats/kyc').set(operator).expect(200)
+    // dev-token stays a consumer.
+    const refused = await request(svc.url).get('/v1/stats/kyc').set(AUTH).expect(403)
+    expect(refused.body.code).toBe('insufficient_scope')
+    expect(svc.log).toMatch(/dev-operator\W+as the operator/)
+  })
+
   it('creates a customer, hands out a working hosted-flow link, and simulate approves it', async () => {
     const c = await request(svc.url)
       .post('/v1/customers')

@@ -70,11 +70,26 @@ describe('loadConfig', () => {
     expect(c.corsOrigins).toEqual(['https://a.example', 'https://b.example'])
   })
 
-  it('reads OPERATOR_KEYS apart from API_KEYS; unset, no operator token exists (not even outside production)', () => {
+  it('reads OPERATOR_KEYS apart from API_KEYS; unset, an operator token exists only beside the development token', () => {
     expect(loadConfig({ OPERATOR_KEYS: 'op1, op2' }).operatorKeys).toEqual(['op1', 'op2'])
+    // Nothing configured, outside production: the development tokens, consumer and operator.
     const dev = loadConfig({})
-    expect(dev.operatorKeys).toEqual([])
     expect(dev.apiKeys).toEqual(['dev-token'])
+    expect(dev.operatorKeys).toEqual(['dev-operator'])
+    // Operators named: only those.
+    expect(loadConfig({ OPERATOR_KEYS: 'op1' }).operatorKeys).toEqual(['op1'])
+    // API_KEYS named (a shared instance): no operator unless OPERATOR_KEYS names one.
+    expect(loadConfig({ API_KEYS: 'k1' }).operatorKeys).toEqual([])
+    // Production never has a development token of either kind.
+    const prod = loadConfig({
+      NODE_ENV: 'production',
+      API_KEYS: 'k1',
+      ALIGN_API_KEY: 'ak',
+      ALIGN_ENVIRONMENT: 'sandbox',
+      WEBHOOK_ENDPOINT_KEY: Buffer.alloc(32, 1).toString('base64'),
+      CLIENT_TOKEN_SECRET: 'x'.repeat(32),
+    })
+    expect(prod.operatorKeys).toEqual([])
   })
 
   it('reads WEBHOOK_BODY_RETENTION (default 30 days)', () => {

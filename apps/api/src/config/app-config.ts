@@ -87,6 +87,13 @@ export function isProduction(config: { nodeEnv: string; align: { environment: st
 /** Accepted outside production when API_KEYS is unset, so the local walk-through works out of the box. */
 export const DEV_API_TOKEN = 'dev-token'
 
+/**
+ * The operator's counterpart (the console, the operator routes), under the same condition and only
+ * when OPERATOR_KEYS is unset too: `npm start` then opens the console with nothing to configure.
+ * Naming any API_KEYS (a shared or deployed instance) ends both.
+ */
+export const DEV_OPERATOR_TOKEN = 'dev-operator'
+
 export class ConfigError extends Error {}
 
 const list = (v: string | undefined) =>
@@ -470,7 +477,7 @@ export function loadConfig(env: Record<string, string | undefined>): AppConfig {
         '(a random secret of 32 or more characters that signs client tokens: openssl rand -base64 32)',
     )
   }
-  const operatorKeys = e.OPERATOR_KEYS ?? []
+  let operatorKeys = e.OPERATOR_KEYS ?? []
   // One token in both lists would make its scope depend on which list is read first.
   if (operatorKeys.some((t) => apiKeys.includes(t))) {
     throw new ConfigError(
@@ -479,6 +486,7 @@ export function loadConfig(env: Record<string, string | undefined>): AppConfig {
   }
   const usingDevToken = apiKeys.length === 0
   if (usingDevToken) apiKeys = [DEV_API_TOKEN]
+  if (usingDevToken && operatorKeys.length === 0) operatorKeys = [DEV_OPERATOR_TOKEN]
   const kycLink = linkPolicy(e.KYC_LINK_TTL, e.KYC_LINK_RENEWAL_MARGIN, env)
   const webhookSecrets = e.ALIGN_WEBHOOK_SECRET ?? []
   return {
