@@ -1,4 +1,5 @@
 import autocannon from 'autocannon'
+import { startIpcChild } from './processes.js'
 
 /**
  * What one autocannon run saw: accepted answers with their latencies (and when each ended, on
@@ -49,4 +50,22 @@ export function runCannon(
     })
     void until?.finally(() => instance.stop())
   })
+}
+
+/**
+ * runCannon in its own process (bench/cannon-child.ts), so the bench process's other work (the
+ * emulator above all) is not counted as the server's latency. `ends` are on the epoch clock
+ * (performance.timeOrigin + performance.now()); `stop()` ends the run, which `run` resolves with.
+ */
+export async function startCannonChild(
+  options: autocannon.Options,
+  okStatus: number,
+): Promise<{ run: Promise<CannonRun>; stop(): Promise<void> }> {
+  const child = await startIpcChild<{ ready: true }>('load generator', 'cannon-child.ts', {})
+  const run = child.send<CannonRun & { error?: string }>({ cmd: 'run', options, okStatus }).then((r) => {
+    child.stop()
+    if (r.error) throw new Error(`load generator: ${r.error}`)
+    return r
+  })
+  return { run, stop: () => child.send({ cmd: 'stop' }) }
 }
