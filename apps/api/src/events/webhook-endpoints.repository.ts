@@ -380,15 +380,6 @@ export class WebhookEndpointsRepository {
     })
   }
 
-  /** Gives a claim back unused (shutdown): due now, the attempt not counted. */
-  async release(c: ClaimedOutbound): Promise<void> {
-    await this.prisma.sql.query(
-      `UPDATE event_deliveries SET lease_until = NULL, attempts = attempts - 1
-        WHERE endpoint_id = $1::uuid AND event_id = $2::uuid AND status = 'pending' AND attempts = $3::int`,
-      [c.endpointId, c.event.id, c.attempts],
-    )
-  }
-
   /**
    * The key generated for `name` (32 random bytes), made by the first instance that asks and read
    * by every other: for WEBHOOK_ENDPOINT_KEY outside production when it is unset.
